@@ -1,0 +1,283 @@
+"""The command line: segdsl check | compile | run | demo.
+
+Every user mistake ends as a rendered diagnostic and an exit code (1 for
+findings in a model, 2 for bad usage); an unexpected exception is reported
+as an internal error with a request to report it, never as a traceback.
+Heavy libraries (sqlglot, duckdb) are imported inside the commands that need
+them so that `check` and `--help` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from .diagnostics import SegError
+
+app = typer.Typer(
+    name="segdsl",
+    help="Customer segments as code: .seg files compiled to SQL and run on DuckDB.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+USAGE_CODES = {"SEG301", "SEG302", "SEG303", "SEG304", "SEG306", "SEG307", "SEG308"}
+
+
+def _report(exc: SegError) -> int:
+    """Print diagnostics; the exit code: 2 for bad usage, 1 for problems in a model."""
+    err.print(exc.render(), markup=False, highlight=False)
+    count = len(exc.diagnostics)
+    if count > 1:
+        err.print(f"\n{count} problems", style="bold red")
+    usage = all(d.code in USAGE_CODES and (d.span is None or d.span.line == 0) for d in exc.diagnostics)
+    return 2 if usage else 1
+
+
+def _guard(fn):
+    """Run a command body with the error policy of the whole CLI."""
+    try:
+        return fn()
+    except SegError as exc:
+        raise typer.Exit(_report(exc))
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        raise typer.Exit(130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence for users
+        import traceback
+
+        log = Path(os.environ.get("TMPDIR", "/tmp")) / "segdsl-crash.log"
+        try:
+            log.write_text(traceback.format_exc(), encoding="utf-8")
+            where = f"details are in {log}"
+        except OSError:
+            where = "run with SEGDSL_DEBUG=1 for details"
+        if os.environ.get("SEGDSL_DEBUG"):
+            raise
+        err.print(f"error[SEG900]: internal error: {type(exc).__name__}: {exc}\n"
+                  f"  = hint: this is a bug in segdsl, not in your model; please report it ({where})",
+                  markup=False)
+        raise typer.Exit(3)
+
+
+def _params(values: list[str] | None) -> dict[str, str]:
+    from .diagnostics import error
+
+    params: dict[str, str] = {}
+    for item in values or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise error("SEG301", f"`{item}` is not NAME=VALUE", None, "for example --param vip_spend=2500")
+        params[name.strip()] = value
+    return params
+
+
+@app.command()
+def check(
+    files: List[Path] = typer.Argument(..., help="Model files (.seg) or folders holding them."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when all is well."),
+) -> None:
+    """Parse and check models without touching any data.
+
+    Exit code 0 when clean, 1 when a model has problems, 2 for bad usage.
+
+    [bold]Examples[/bold]
+
+      segdsl check examples/retail.seg
+
+      segdsl check examples/
+    """
+
+    def body() -> None:
+        from .api import load
+        from .diagnostics import Diagnostic
+
+        paths: list[Path] = []
+        for f in files:
+            if f.is_dir():
+                paths.extend(sorted(f.rglob("*.seg")))
+            else:
+                paths.append(f)
+        if not paths:
+            raise SegError([Diagnostic("SEG304", "no .seg files to check", None, "name files or folders")])
+        failures: list[SegError] = []
+        for p in paths:
+            try:
+                model = load(p)
+            except SegError as exc:
+                failures.append(exc)
+                continue
+            if not quiet:
+                ir = model.ir
+                out.print(f"[green]ok[/green] {p}: {len(ir.features)} features, {len(ir.segments)} segments, "
+                          f"{len(ir.segmentations)} segmentations, {len(ir.holdouts)} holdouts, "
+                          f"{len(ir.reports)} reports")
+        if failures:
+            codes = [_report(f) for f in failures]
+            raise typer.Exit(max(codes))
+
+    _guard(body)
+
+
+@app.command("compile")
+def compile_(
+    file: Path = typer.Argument(..., help="The model file."),
+    dialect: str = typer.Option("duckdb", "--dialect", "-d", help="SQL dialect: duckdb, postgres, snowflake, …"),
+    segment: Optional[str] = typer.Option(None, "--segment", "-s",
+                                          help="Only the keys of this segment (or a case: lifecycle.new)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this date (default: the engine's current date)."),
+    param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Override a parameter: NAME=VALUE."),
+) -> None:
+    """Print the SQL of a model (all members with every definition, or one segment).
+
+    [bold]Examples[/bold]
+
+      segdsl compile examples/retail.seg
+
+      segdsl compile examples/retail.seg --dialect postgres --segment vip --as-of 2026-06-30
+    """
+
+    def body() -> None:
+        from .api import load
+
+        model = load(file)
+        sql = model.sql(dialect=dialect, segment=segment, as_of=as_of, params=_params(param))
+        print(sql)
+
+    _guard(body)
+
+
+@app.command()
+def run(
+    file: Path = typer.Argument(..., help="The model file."),
+    db: Optional[Path] = typer.Option(None, "--db", help="A DuckDB database file holding the source tables."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this date, YYYY-MM-DD (default: today)."),
+    param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Override a parameter: NAME=VALUE."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="Write one row per member to a .parquet or .csv file."),
+) -> None:
+    """Compute segments on DuckDB and print their sizes.
+
+    Data files named in the model (.csv, .parquet, .json) are read relative to
+    the model file; table names are read from --db.
+
+    [bold]Examples[/bold]
+
+      segdsl run examples/retail.seg --db segdsl-demo/shop.duckdb --as-of 2026-06-30
+
+      segdsl run model.seg --param vip_spend=2500 --output members.parquet
+    """
+
+    def body() -> None:
+        _run(file, db, as_of, _params(param), output)
+
+    _guard(body)
+
+
+def _run(file: Path, db: Path | None, as_of: str | None, params: dict[str, str], output: Path | None) -> None:
+    from . import run as r
+    from .api import load, parse_as_of
+
+    date = parse_as_of(as_of)
+    model = load(file)
+    if output is not None and output.suffix.lower() not in (".parquet", ".csv"):
+        from .diagnostics import error
+
+        raise error("SEG307", f"cannot write `{output}`", None, "the output must end in .parquet or .csv")
+    con = r.connect(db)
+    started = time.perf_counter()
+    with err.status("reading source schemas…"):
+        checked = model.with_schemas(r.read_schemas(con, model.ir, model.root))
+        sql = r.membership_sql(checked.ir, model.root, date, model.resolve_params(params))
+    with err.status("computing segments…"):
+        table = r.materialize(con, sql)
+    if output is not None:
+        with err.status(f"writing {output}…"):
+            r.write_output(con, f"SELECT * FROM {table}", output)
+    total, rows = r.summary(con, table, checked.ir)
+    _print_summary(checked.ir, total, rows, date, time.perf_counter() - started)
+    if output is not None:
+        out.print(f"wrote {total:,} members to {output}")
+
+
+def _print_summary(ir, total: int, rows, date, seconds: float) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{ir.entity.name}: {total:,} members as of {date.isoformat()}", title_justify="left")
+    table.add_column("segment")
+    table.add_column("case")
+    table.add_column("members", justify="right")
+    table.add_column("share", justify="right")
+    table.add_column("", no_wrap=True)
+    last = None
+    for name, case, count in rows:
+        share = count / total if total else 0.0
+        bar = "█" * round(share * 20)
+        label = ""
+        if name != last:
+            d = ir.segments.get(name) or ir.segmentations.get(name)
+            label = name + (f" [dim]({d.label})[/dim]" if getattr(d, "label", None) else "")
+            if last is not None:
+                table.add_section()
+        table.add_row(label, case, f"{count:,}", f"{share:.1%}", f"[cyan]{bar}[/cyan]")
+        last = name
+    out.print(table)
+    out.print(f"[dim]computed in {seconds:.2f} s[/dim]")
+
+
+@app.command()
+def demo(
+    customers: int = typer.Option(1_000_000, "--customers", "-n", min=100, help="How many customers to generate."),
+    seed: int = typer.Option(42, "--seed", help="Seed of the generator: the same seed gives the same data."),
+    out_dir: Path = typer.Option(Path("segdsl-demo"), "--out", help="Folder for the data and the model."),
+) -> None:
+    """Generate a realistic shop data set and run the flagship model on it.
+
+    The data (customers, orders, web events, B2B accounts and invoices) is
+    generated inside DuckDB, deterministic for a seed, and written as
+    Parquet files plus a shop.duckdb database holding the same tables.
+
+    [bold]Examples[/bold]
+
+      segdsl demo
+
+      segdsl demo --customers 100000 --seed 7 --out /tmp/shop
+    """
+
+    def body() -> None:
+        from . import demo as d
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        with err.status("generating data…") as status:
+            d.generate(out_dir, customers=customers, seed=seed,
+                       progress=lambda step: status.update(f"generating {step}…"))
+            status.update("loading shop.duckdb…")
+            db = d.build_database(out_dir)
+        out.print(f"generated {customers:,} customers into {out_dir}/ in {time.perf_counter() - started:.1f} s")
+        model = d.install_examples(out_dir)
+        out.print(f"running {model} as of {d.DEMO_AS_OF.isoformat()}")
+        _run(model, db, d.DEMO_AS_OF.isoformat(), {}, None)
+        out.print(f"\nnext: segdsl run {model} --db {db} --as-of {d.DEMO_AS_OF.isoformat()} --output members.parquet")
+
+    _guard(body)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,152 @@
+"""Diagnostics: every problem a user can cause is one of these.
+
+A diagnostic carries a stable code (documented in the README), the place in a
+source file, a one-line message and an optional hint. The renderer shows the
+source line with a caret so a user never needs a traceback to find a mistake.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+# code -> short title; the README's table of codes is generated from the same
+# meaning, and tests check that every code here has a golden test.
+CODES: dict[str, str] = {
+    "SEG001": "syntax error",
+    "SEG002": "unexpected character",
+    "SEG003": "unterminated text",
+    "SEG101": "unknown name",
+    "SEG102": "duplicate definition",
+    "SEG103": "reference cycle",
+    "SEG104": "import not found",
+    "SEG105": "import cycle",
+    "SEG106": "entity missing or repeated",
+    "SEG107": "events column outside an aggregate",
+    "SEG108": "wrong kind of name",
+    "SEG109": "unknown column",
+    "SEG110": "unknown function",
+    "SEG201": "type mismatch",
+    "SEG202": "bad literal",
+    "SEG203": "bad segmentation",
+    "SEG204": "bad holdout",
+    "SEG205": "bad parameter definition",
+    "SEG206": "bad aggregate",
+    "SEG301": "bad --param",
+    "SEG302": "bad --as-of",
+    "SEG303": "unknown dialect",
+    "SEG304": "file not found",
+    "SEG305": "data source error",
+    "SEG306": "unknown segment",
+    "SEG307": "bad output",
+    "SEG308": "bad option",
+    "SEG900": "internal error",
+}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of one source text; lines and columns count from 1."""
+
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    @staticmethod
+    def none(file: str = "<command line>") -> "Span":
+        return Span(file, 0, 0, 0, 0)
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    message: str
+    span: Span | None = None
+    hint: str | None = None
+    severity: str = "error"
+
+    def render(self, sources: "SourceCache | None" = None) -> str:
+        head = f"{self.severity}[{self.code}]: {self.message}"
+        lines = [head]
+        if self.span is not None and self.span.line > 0:
+            s = self.span
+            lines.append(f"  --> {s.file}:{s.line}:{s.column}")
+            text = sources.line(s.file, s.line) if sources else None
+            if text is not None:
+                gutter = str(s.line)
+                pad = " " * len(gutter)
+                width = (s.end_column - s.column) if s.end_line == s.line else len(text) - s.column + 1
+                width = max(1, width)
+                # Tabs keep their width so the caret stays under the spot.
+                lead = "".join("\t" if ch == "\t" else " " for ch in text[: s.column - 1])
+                lines.append(f" {pad} |")
+                lines.append(f" {gutter} | {text}")
+                lines.append(f" {pad} | {lead}{'^' * width}")
+        elif self.span is not None:
+            lines.append(f"  --> {self.span.file}")
+        if self.hint:
+            lines.append(f"  = hint: {self.hint}")
+        return "\n".join(lines)
+
+
+class SourceCache:
+    """Source texts by file name, so diagnostics can quote the offending line."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, list[str]] = {}
+
+    def add(self, file: str, text: str) -> None:
+        self._texts[file] = text.splitlines()
+
+    def line(self, file: str, line: int) -> str | None:
+        lines = self._texts.get(file)
+        if lines is None:
+            try:
+                lines = Path(file).read_text(encoding="utf-8").splitlines()
+            except (OSError, UnicodeDecodeError):
+                return None
+            self._texts[file] = lines
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+
+class SegError(Exception):
+    """One or more diagnostics that stop the pipeline.
+
+    Raised with every problem found so far, so a user sees all mistakes of a
+    file in one run rather than one per attempt.
+    """
+
+    def __init__(self, diagnostics: Sequence[Diagnostic], sources: SourceCache | None = None):
+        self.diagnostics = list(diagnostics)
+        self.sources = sources
+        super().__init__("\n".join(d.message for d in self.diagnostics))
+
+    def render(self) -> str:
+        return "\n\n".join(d.render(self.sources) for d in self.diagnostics)
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    matches = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean `{matches[0]}`?" if matches else None
+
+
+def error(code: str, message: str, span: Span | None = None, hint: str | None = None) -> SegError:
+    """A single-diagnostic SegError, for problems outside .seg files (options, files)."""
+    return SegError([Diagnostic(code, message, span, hint)])
+
+
+@dataclass
+class Collector:
+    """Gathers diagnostics during a pass instead of stopping at the first."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def add(self, code: str, message: str, span: Span | None, hint: str | None = None) -> None:
+        self.diagnostics.append(Diagnostic(code, message, span, hint))
+
+    def __bool__(self) -> bool:
+        return bool(self.diagnostics)

@@ -1,0 +1,575 @@
+"""The model: a typed, immutable, dialect-free representation of a .seg program.
+
+The checker builds it from the syntax tree with every name resolved and every
+expression typed. The compiler and the reference evaluator both read only
+this, so two independent implementations of the semantics share one input.
+Spans are kept for diagnostics but never take part in equality, so the same
+aggregate written twice is one value (and one SQL column).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Iterator, Union
+
+from .diagnostics import Span
+
+
+class T(Enum):
+    NUMBER = "number"
+    TEXT = "text"
+    BOOL = "bool"
+    DATE = "date"
+    TIMESTAMP = "timestamp"
+    DURATION = "duration"
+    ANY = "any"  # a column whose type is not known without a schema
+
+    @property
+    def is_time(self) -> bool:
+        return self in (T.DATE, T.TIMESTAMP)
+
+    def fits(self, other: "T") -> bool:
+        """Whether values of the two types can be compared."""
+        if T.ANY in (self, other) or self is other:
+            return True
+        return self.is_time and other.is_time
+
+
+PARAM_TYPES = {"number": T.NUMBER, "text": T.TEXT, "date": T.DATE, "bool": T.BOOL, "timestamp": T.TIMESTAMP}
+
+def _nospan():
+    """A span field that takes no part in equality (a new Field each use)."""
+    return field(default=None, compare=False, repr=False)
+
+
+# ── Expressions ─────────────────────────────────────────────────────────────
+# Every node has a `type` property. Children come first, the span last.
+
+
+@dataclass(frozen=True)
+class Const:
+    value: object  # int | float | str | bool | date | datetime
+    type: T
+    span: Span | None = _nospan()
+
+
+@dataclass(frozen=True)
+class DurationConst:
+    amount: int
+    unit: str  # day, week, month, year
+    span: Span | None = _nospan()
+    type = T.DURATION
+
+
+@dataclass(frozen=True)
+class AsOf:
+    span: Span | None = _nospan()
+    type = T.DATE
+
+
+@dataclass(frozen=True)
+class ParamRef:
+    name: str
+    type: T
+    span: Span | None = _nospan()
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the entity (source None) or of an events source."""
+
+    name: str
+    source: str | None
+    type: T
+    span: Span | None = _nospan()
+
+
+@dataclass(frozen=True)
+class FeatureRef:
+    name: str
+    type: T
+    span: Span | None = _nospan()
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    name: str
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class SegmentationRef:
+    """The label (text) or quantile (number) of a segmentation."""
+
+    name: str
+    type: T
+    span: Span | None = _nospan()
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """`lifecycle.new`, `vip_test.control`: true when the member is in that case."""
+
+    owner: str
+    case: str
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class ScoreRef:
+    """`rfm.r`, `rfm.f`, `rfm.m`: an RFM score 1–5."""
+
+    owner: str
+    score: str  # r, f, m
+    span: Span | None = _nospan()
+    type = T.NUMBER
+
+
+@dataclass(frozen=True)
+class Neg:
+    operand: "Expr"
+    span: Span | None = _nospan()
+    type = T.NUMBER
+
+
+@dataclass(frozen=True)
+class Not:
+    operand: "Expr"
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class Arith:
+    """+ - * / on numbers. Division is real division; by zero it is missing."""
+
+    op: str
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _nospan()
+    type = T.NUMBER
+
+
+@dataclass(frozen=True)
+class DateShift:
+    """A date or timestamp moved by a duration (calendar months and years)."""
+
+    operand: "Expr"
+    amount: int  # signed
+    unit: str
+    span: Span | None = _nospan()
+
+    @property
+    def type(self) -> T:
+        return self.operand.type if self.operand.type.is_time else T.DATE
+
+
+@dataclass(frozen=True)
+class Compare:
+    op: str  # = != < <= > >=
+    left: "Expr"
+    right: "Expr"
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class And:
+    items: tuple["Expr", ...]
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class Or:
+    items: tuple["Expr", ...]
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class InList:
+    subject: "Expr"
+    items: tuple["Expr", ...]
+    negated: bool
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class Between:
+    """Inclusive on both ends. `by_date` compares the subject by its date."""
+
+    subject: "Expr"
+    low: "Expr"
+    high: "Expr"
+    negated: bool
+    by_date: bool
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class IsMissing:
+    subject: "Expr"
+    negated: bool
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    op: str  # like, contains, starts_with
+    subject: "Expr"
+    pattern: "Expr"
+    negated: bool
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The subject's date lies in (lower, upper] / [lower, upper) as flagged.
+
+    Bounds are date expressions (usually as_of shifted by a duration); None is
+    unbounded. Every time window of the language becomes one of these.
+    """
+
+    subject: "Expr"
+    lower: "Expr | None"
+    lower_inclusive: bool
+    upper: "Expr | None"
+    upper_inclusive: bool
+    span: Span | None = _nospan()
+    type = T.BOOL
+
+
+@dataclass(frozen=True)
+class DaysBetween:
+    start: "Expr"
+    end: "Expr"
+    span: Span | None = _nospan()
+    type = T.NUMBER
+
+
+@dataclass(frozen=True)
+class YearsBetween:
+    """Whole years from start to end, as an age: the anniversary must have passed."""
+
+    start: "Expr"
+    end: "Expr"
+    span: Span | None = _nospan()
+    type = T.NUMBER
+
+
+@dataclass(frozen=True)
+class Agg:
+    """An aggregate over the events of one source that belong to a member.
+
+    `filter` holds the where-condition and the time window together; the
+    point-in-time cut (no event after the as_of day) is implicit and applied
+    by every evaluator. `exists` is written as count > 0 by the checker.
+    """
+
+    func: str  # count, count_distinct, sum, avg, min, max
+    source: str
+    arg: "Expr | None"
+    filter: "Expr | None"
+    span: Span | None = _nospan()
+
+    @property
+    def type(self) -> T:
+        if self.func in ("count", "count_distinct", "sum", "avg"):
+            return T.NUMBER
+        return self.arg.type if self.arg is not None else T.ANY
+
+
+@dataclass(frozen=True)
+class MemberAgg:
+    """A report measure aggregated over members, such as avg(revenue)."""
+
+    func: str
+    arg: "Expr | None"
+    span: Span | None = _nospan()
+    type = T.NUMBER
+
+
+Expr = Union[
+    Const, DurationConst, AsOf, ParamRef, Column, FeatureRef, SegmentRef, SegmentationRef, CaseRef,
+    ScoreRef, Neg, Not, Arith, DateShift, Compare, And, Or, InList, Between, IsMissing, TextMatch,
+    DateWindow, DaysBetween, YearsBetween, Agg, MemberAgg,
+]
+
+
+def children(e: Expr) -> Iterator[Expr]:
+    """Direct sub-expressions, in a fixed order."""
+    for name in getattr(e, "__dataclass_fields__", {}):
+        if name == "span":
+            continue
+        value = getattr(e, name)
+        if isinstance(value, tuple):
+            yield from (v for v in value if hasattr(v, "__dataclass_fields__"))
+        elif hasattr(value, "__dataclass_fields__"):
+            yield value
+
+
+def walk(e: Expr) -> Iterator[Expr]:
+    """Every node of an expression, parents before children."""
+    yield e
+    for c in children(e):
+        yield from walk(c)
+
+
+def walk_outside_aggregates(e: Expr) -> Iterator[Expr]:
+    """Nodes evaluated per member: aggregates are yielded but not entered."""
+    yield e
+    if isinstance(e, Agg):
+        return
+    for c in children(e):
+        yield from walk_outside_aggregates(c)
+
+
+# ── Definitions ─────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: T
+    value: object
+    span: Span | None = _nospan()
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    source: str
+    key: str
+    since: str | None
+    span: Span | None = _nospan()
+    source_span: Span | None = _nospan()
+
+
+@dataclass(frozen=True)
+class Events:
+    name: str
+    source: str
+    by: str
+    at: str
+    span: Span | None = _nospan()
+    source_span: Span | None = _nospan()
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    expr: Expr
+    span: Span | None = _nospan()
+
+    @property
+    def type(self) -> T:
+        return self.expr.type
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: str
+    label: str | None
+    expr: Expr
+    span: Span | None = _nospan()
+
+
+RFM_GROUPS: tuple[str, ...] = (
+    "champions", "loyal", "potential_loyalist", "new_customers", "promising", "need_attention",
+    "about_to_sleep", "cant_lose_them", "at_risk", "hibernating", "lost",
+)
+
+
+def rfm_group(r: int, f: int, m: int) -> str:
+    """The named RFM group of a member from its three scores (1–5 each).
+
+    The grid is on recency and the floor of the mean of frequency and
+    monetary (fm): it is the common R × FM map of RFM practice.
+    """
+    fm = (f + m) // 2
+    if r == 5:
+        return "champions" if fm >= 4 else "potential_loyalist" if fm >= 2 else "new_customers"
+    if r == 4:
+        return "loyal" if fm >= 4 else "potential_loyalist" if fm >= 2 else "promising"
+    if r == 3:
+        return "loyal" if fm >= 4 else "need_attention" if fm == 3 else "about_to_sleep"
+    if fm == 5:
+        return "cant_lose_them"
+    if fm >= 3:
+        return "at_risk"
+    return "hibernating" if r == 2 else "lost"
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """A partition of the population; at most one case per member.
+
+    kind "cases": first matching condition wins, `else_case` catches the rest.
+    kind "bucket": subject cut at `edges`; labels "<e0", "e0-e1…", "eN+".
+    kind "quantile": 1…n by ascending subject, ties broken by the entity key.
+    kind "rfm": scores 1–5 from recency (lower is better), frequency and
+    monetary (higher is better), each a quantile with ties broken by key, and
+    a named group from `rfm_group`.
+    Members whose value is missing get no case (except `else`).
+    """
+
+    name: str
+    label: str | None
+    kind: str
+    cases: tuple[tuple[str, Expr], ...] = ()
+    else_case: str | None = None
+    subject: Expr | None = None
+    edges: tuple[float, ...] = ()
+    n: int = 0
+    rfm: tuple[Expr, Expr, Expr] | None = None
+    span: Span | None = _nospan()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """Every case the segmentation can produce, in order."""
+        if self.kind == "cases":
+            return tuple(n for n, _ in self.cases) + ((self.else_case,) if self.else_case else ())
+        if self.kind == "bucket":
+            return bucket_labels(self.edges)
+        if self.kind == "quantile":
+            return tuple(str(i) for i in range(1, self.n + 1))
+        return RFM_GROUPS
+
+    @property
+    def type(self) -> T:
+        return T.NUMBER if self.kind == "quantile" else T.TEXT
+
+
+def _fmt_edge(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def bucket_labels(edges: tuple[float, ...]) -> tuple[str, ...]:
+    """Labels for a bucket partition: "<18", "18-24", …, "65+".
+
+    With whole-number edges a middle bucket [a, b) is written "a-(b-1)", as in
+    age bands; otherwise "a-<b".
+    """
+    labels = [f"<{_fmt_edge(edges[0])}"]
+    whole = all(float(e).is_integer() for e in edges)
+    for a, b in zip(edges, edges[1:]):
+        labels.append(f"{_fmt_edge(a)}-{_fmt_edge(b - 1)}" if whole else f"{_fmt_edge(a)}-<{_fmt_edge(b)}")
+    labels.append(f"{_fmt_edge(edges[-1])}+")
+    return tuple(labels)
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """A deterministic split of a segment's members into arms.
+
+    A member's bucket is a number 0…9999 taken from the MD5 of
+    "<seed>:<key as text>" (first 8 hex digits as an unsigned integer,
+    modulo 10000). Arms take consecutive ranges of buckets in the order
+    written, in hundredths of a percent.
+    """
+
+    name: str
+    segment: str
+    arms: tuple[tuple[str, float], ...]
+    seed: str
+    span: Span | None = _nospan()
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(a for a, _ in self.arms)
+
+    def bounds(self) -> list[tuple[str, int]]:
+        """Each arm with the exclusive upper bucket it ends at."""
+        out, total = [], 0
+        for name, pct in self.arms:
+            total += round(pct * 100)
+            out.append((name, total))
+        return out
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    kind: str  # value, crosstab, profile, overlap, migration
+    subjects: tuple[str, ...]
+    measures: tuple[Expr, ...]
+    span: Span | None = _nospan()
+
+
+@dataclass(frozen=True)
+class Model:
+    """A checked program. `order` lists member-level definitions so that
+    every definition comes after the ones it uses."""
+
+    params: dict[str, Param]
+    entity: Entity
+    events: dict[str, Events]
+    features: dict[str, Feature]
+    segments: dict[str, Segment]
+    segmentations: dict[str, Segmentation]
+    holdouts: dict[str, Holdout]
+    reports: dict[str, Report]
+    order: tuple[str, ...]
+    files: tuple[str, ...] = ()
+
+    def definition(self, name: str):
+        for table in (self.features, self.segments, self.segmentations, self.holdouts):
+            if name in table:
+                return table[name]
+        raise KeyError(name)
+
+    def expressions_of(self, name: str) -> list[Expr]:
+        """The expressions a member-level definition evaluates."""
+        d = self.definition(name)
+        if isinstance(d, Feature):
+            return [d.expr]
+        if isinstance(d, Segment):
+            return [d.expr]
+        if isinstance(d, Holdout):
+            return [SegmentRef(d.segment)]
+        if d.kind == "cases":
+            return [c for _, c in d.cases]
+        if d.kind in ("bucket", "quantile"):
+            return [d.subject]
+        return list(d.rfm or ())
+
+
+def dependencies(e: Expr) -> set[str]:
+    """Names of member-level definitions an expression uses."""
+    out: set[str] = set()
+    for node in walk(e):
+        if isinstance(node, (FeatureRef, SegmentRef, SegmentationRef)):
+            out.add(node.name)
+        elif isinstance(node, (CaseRef, ScoreRef)):
+            out.add(node.owner)
+    return out
+
+
+__all__ = [n for n in dir() if not n.startswith("_")] + ["dt"]
+
+
+def shift_date(d: dt.date, amount: int, unit: str) -> dt.date:
+    """Move a date by whole days, weeks, calendar months or years.
+
+    A month or year shift that lands past the end of a month stops at its
+    last day (2024-03-31 - 1 month = 2024-02-29), as SQL engines do.
+    """
+    if unit == "day":
+        return d + dt.timedelta(days=amount)
+    if unit == "week":
+        return d + dt.timedelta(weeks=amount)
+    months = amount * (12 if unit == "year" else 1)
+    index = d.year * 12 + d.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
+    return dt.date(year, month, min(d.day, last))

@@ -1,0 +1,258 @@
+"""The abstract syntax tree: what a .seg file says, before names are resolved.
+
+Nodes keep their source spans so that every later stage can point at the
+exact spot of a problem. Nothing here knows about SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Union
+
+from .diagnostics import Span
+
+
+@dataclass(frozen=True)
+class Name:
+    text: str
+    span: Span
+
+
+# ── Expressions ─────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Num:
+    value: int | float
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Str:
+    value: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Bool:
+    value: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class DateLit:
+    value: dt.date
+    span: Span
+
+
+@dataclass(frozen=True)
+class TimestampLit:
+    value: dt.datetime
+    span: Span
+
+
+@dataclass(frozen=True)
+class Duration:
+    amount: int
+    unit: str  # day, week, month, year
+    span: Span
+
+
+@dataclass(frozen=True)
+class Ref:
+    """`name` or `qualifier.name`: resolved by the checker."""
+
+    parts: tuple[Name, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    func: Name
+    args: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Window:
+    """`in last D`, `in previous D`, `since X`, `before X` (between is a Between)."""
+
+    kind: str
+    arg: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    func: Name
+    target: "Expr"
+    window: Window | None
+    where: "Expr | None"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "-" or "not"
+    operand: "Expr"
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # + - * / = != < <= > >= like contains starts_with
+    left: "Expr"
+    right: "Expr"
+    span: Span
+    negated: bool = False  # only for like
+
+
+@dataclass(frozen=True)
+class Logic:
+    op: str  # and, or
+    items: tuple["Expr", ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class InList:
+    subject: "Expr"
+    items: tuple["Expr", ...]
+    negated: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class Between:
+    subject: "Expr"
+    low: "Expr"
+    high: "Expr"
+    negated: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class IsMissing:
+    subject: "Expr"
+    negated: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class InWindow:
+    subject: "Expr"
+    window: Window
+    span: Span
+
+
+Expr = Union[
+    Num, Str, Bool, DateLit, TimestampLit, Duration, Ref, Call, Aggregate,
+    Unary, Binary, Logic, InList, Between, IsMissing, InWindow,
+]
+
+
+# ── Definitions ─────────────────────────────────────────────────────────────
+
+
+@dataclass(frozen=True)
+class Import:
+    path: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Param:
+    name: Name
+    type: Name
+    default: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: Name
+    source: str
+    source_span: Span
+    key: Name
+    since: Name | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class Events:
+    name: Name
+    source: str
+    source_span: Span
+    by: Name
+    at: Name
+    span: Span
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: Name
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Segment:
+    name: Name
+    label: str | None
+    expr: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Case:
+    name: Name
+    condition: Expr
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Either explicit cases (`kind == "cases"`) or a computed partition."""
+
+    name: Name
+    label: str | None
+    kind: str  # cases, bucket, quantile, rfm
+    cases: tuple[Case, ...] = ()
+    else_case: Name | None = None
+    args: tuple[Expr, ...] = ()  # bucket: (expr, *edges); quantile: (expr, n); rfm: (r, f, m)
+    span: Span | None = None
+
+
+@dataclass(frozen=True)
+class Arm:
+    percent: float
+    percent_span: Span
+    name: Name
+
+
+@dataclass(frozen=True)
+class Holdout:
+    name: Name
+    segment: Name
+    arms: tuple[Arm, ...]
+    seed: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Report:
+    name: Name | None
+    kind: str  # value, crosstab, profile, overlap, migration
+    subjects: tuple[Name, ...]
+    measures: tuple[Expr, ...]
+    span: Span
+
+
+Definition = Union[Import, Param, Entity, Events, Feature, Segment, Segmentation, Holdout, Report]
+
+
+@dataclass(frozen=True)
+class File:
+    path: str
+    definitions: tuple[Definition, ...]
