@@ -16,7 +16,7 @@ from . import model as m
 from .check import Schemas, check
 from .compile import Options, check_dialect, membership, segment_members, to_sql
 from .diagnostics import SegError, error
-from .load import Program, load_program
+from .program import Program, load_program
 
 
 def parse_as_of(value: str | dt.date | None) -> dt.date:

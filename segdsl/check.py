@@ -66,7 +66,13 @@ class Checker:
                 self._resolve_definition(name)
         reports = self._reports()
         if self.out or self.entity is None:
-            raise SegError(self.out.diagnostics)
+            order = {f.path: i for i, f in enumerate(self.files)}
+
+            def position(d: Diagnostic) -> tuple:
+                sp = d.span
+                return (order.get(sp.file, -1), sp.line, sp.column) if sp else (-1, 0, 0)
+
+            raise SegError(sorted(self.out.diagnostics, key=position))
         e = self.entity
         entity = m.Entity(e.name.text, e.source, e.key.text, e.since.text if e.since else None, e.span, e.source_span)
         events = {n: m.Events(n, d.source, d.by.text, d.at.text, d.span, d.source_span) for n, d in self.events.items()}

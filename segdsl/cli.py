@@ -31,16 +31,17 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-USAGE_CODES = {"SEG301", "SEG302", "SEG303", "SEG304", "SEG306", "SEG307", "SEG308"}
+USAGE_CODES = {"SEG301", "SEG302", "SEG303", "SEG306", "SEG307"}
 
 
 def _report(exc: SegError) -> int:
     """Print diagnostics; the exit code: 2 for bad usage, 1 for problems in a model."""
-    err.print(exc.render(), markup=False, highlight=False)
+    # Plain text, never wrapped: diagnostics are read by people and by CI logs alike.
+    sys.stderr.write(exc.render() + "\n")
     count = len(exc.diagnostics)
     if count > 1:
-        err.print(f"\n{count} problems", style="bold red")
-    usage = all(d.code in USAGE_CODES and (d.span is None or d.span.line == 0) for d in exc.diagnostics)
+        sys.stderr.write(f"\n{count} problems\n")
+    usage = all(d.code in USAGE_CODES or (d.code == "SEG304" and d.span is None) for d in exc.diagnostics)
     return 2 if usage else 1
 
 
@@ -66,9 +67,8 @@ def _guard(fn):
             where = "run with SEGDSL_DEBUG=1 for details"
         if os.environ.get("SEGDSL_DEBUG"):
             raise
-        err.print(f"error[SEG900]: internal error: {type(exc).__name__}: {exc}\n"
-                  f"  = hint: this is a bug in segdsl, not in your model; please report it ({where})",
-                  markup=False)
+        sys.stderr.write(f"error[SEG900]: internal error: {type(exc).__name__}: {exc}\n"
+                         f"  = hint: this is a bug in segdsl, not in your model; please report it ({where})\n")
         raise typer.Exit(3)
 
 

@@ -41,7 +41,6 @@ CODES: dict[str, str] = {
     "SEG305": "data source error",
     "SEG306": "unknown segment",
     "SEG307": "bad output",
-    "SEG308": "bad option",
     "SEG900": "internal error",
 }
 
@@ -126,7 +125,17 @@ class SegError(Exception):
         super().__init__("\n".join(d.message for d in self.diagnostics))
 
     def render(self) -> str:
-        return "\n\n".join(d.render(self.sources) for d in self.diagnostics)
+        sources = self.sources or SourceCache()  # reads files on demand
+        return "\n\n".join(d.render(sources) for d in self.diagnostics)
+
+
+def display_path(path: Path | str) -> str:
+    """A path as a user wants to read it: relative to the working folder when inside it."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError):
+        return str(p)
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

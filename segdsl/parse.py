@@ -157,7 +157,7 @@ def _unquote_string(raw: str) -> str:
 
 
 def _name_text(tok: Token) -> str:
-    return tok.value[1:-1] if tok.type == "QUOTED_NAME" else tok.value
+    return tok.value[1:-1].replace("``", "`") if tok.type == "QUOTED_NAME" else tok.value
 
 
 _UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week",

@@ -20,7 +20,7 @@ from sqlglot import exp
 from . import model as m
 from .check import Schemas
 from .compile import FILE_SUFFIXES, Options, literal, membership, source_table, to_sql
-from .diagnostics import Diagnostic, SegError, error
+from .diagnostics import Diagnostic, SegError, display_path, error
 
 _DUCK_TYPES = {
     "VARCHAR": m.T.TEXT, "BOOLEAN": m.T.BOOL, "DATE": m.T.DATE,
@@ -76,7 +76,7 @@ def read_schemas(con: duckdb.DuckDBPyConnection, ir: m.Model, root: Path) -> Sch
     for name, source, span in sources:
         if Path(source).suffix.lower() in FILE_SUFFIXES and not (root / source).is_file():
             problems.append(Diagnostic("SEG304", f"cannot find the data file `{source}`", span,
-                                       f"paths are relative to the model file; looked for {(root / source).resolve()}"))
+                                       f"paths are relative to the model file; looked for {display_path(root / source)}"))
             continue
         query = exp.select(exp.Star()).from_(resolve(source))
         try:

@@ -1,4 +1,4 @@
-"""Load: files and imports → the list of parsed files a program consists of.
+"""Program: files and imports → the list of parsed files a program consists of.
 
 Imports are resolved relative to the importing file; a file imported twice
 (a diamond) is read once, and a cycle of imports is an error at the import
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import syntax as s
-from .diagnostics import Diagnostic, SegError, SourceCache
+from .diagnostics import Diagnostic, SegError, SourceCache, display_path
 from .parse import parse
 
 
@@ -49,7 +49,7 @@ def load_program(path: Path | None = None, text: str | None = None, name: str = 
                 continue
             if not target.is_file():
                 diagnostics.append(Diagnostic("SEG104", f"cannot find `{d.path}`", d.span,
-                                              f"paths are relative to the importing file; looked for {target}"))
+                                              f"paths are relative to the importing file; looked for {display_path(target)}"))
                 continue
             done.add(target)
             try:
