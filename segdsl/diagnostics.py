@@ -40,7 +40,8 @@ CODES: dict[str, str] = {
     "SEG304": "file not found",
     "SEG305": "data source error",
     "SEG306": "unknown segment",
-    "SEG307": "bad output",
+    "SEG307": "bad output path",
+    "SEG308": "output failed",
     "SEG900": "internal error",
 }
 

@@ -125,8 +125,10 @@ def write_output(con: duckdb.DuckDBPyConnection, relation_sql: str, path: Path) 
     try:
         con.execute(f"COPY ({relation_sql}) TO {literal(tmp).sql('duckdb')} (FORMAT {fmt})")
         os.replace(tmp, path)
-    except duckdb.Error as exc:
-        raise error("SEG307", f"cannot write `{path}`: {_reason(exc)}", None, None) from None
+    except (duckdb.Error, OSError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _reason(exc)
+        raise error("SEG308", f"cannot write `{path}`: {reason}", None,
+                    "an older file at that path is left as it was") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
