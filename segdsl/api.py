@@ -90,6 +90,18 @@ class Model:
             out[name] = parse_param(self.ir.params[name], raw)
         return out
 
+    def with_reports(self, texts: list[str]) -> "Model":
+        """The model with ad hoc reports, written as in a file: `value of lifecycle measure revenue`."""
+        from .parse import parse
+
+        if not texts:
+            return self
+        text = "\n".join(f"report {t.strip().removeprefix('report ')}" for t in texts)
+        self.program.sources.add("<--report>", text)
+        extra = parse(text, "<--report>")
+        program = Program(self.program.files + [extra], self.program.sources, self.program.root, self.program.main)
+        return Model(program, check(program.files, None, program.sources))
+
     def with_schemas(self, schemas: Schemas) -> "Model":
         """The same program checked against the columns the data really has."""
         return Model(self.program, check(self.program.files, schemas, self.program.sources))

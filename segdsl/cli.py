@@ -205,7 +205,7 @@ def _run(file: Path, db: Path | None, as_of: str | None, params: dict[str, str],
         table = r.materialize(con, sql)
     if output is not None:
         with err.status(f"writing {output}…"):
-            r.write_output(con, f"SELECT * FROM {table}", output)
+            r.write_output(con, f"SELECT * FROM {r.quoted(table)}", output)
     total, rows = r.summary(con, table, checked.ir)
     _print_summary(checked.ir, total, rows, date, time.perf_counter() - started)
     if output is not None:
@@ -235,6 +235,82 @@ def _print_summary(ir, total: int, rows, date, seconds: float) -> None:
         last = name
     out.print(table)
     out.print(f"[dim]computed in {seconds:.2f} s[/dim]")
+
+
+@app.command()
+def report(
+    file: Path = typer.Argument(..., help="The model file."),
+    name: Optional[List[str]] = typer.Option(None, "--name", "-n", help="Only this report (repeatable)."),
+    adhoc: Optional[List[str]] = typer.Option(None, "--report", "-r",
+                                              help='An ad hoc report, e.g. "crosstab gender by lifecycle".'),
+    format: str = typer.Option("terminal", "--format", "-f", help="terminal, md, html, json or csv."),
+    out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the document to this file."),
+    db: Optional[Path] = typer.Option(None, "--db", help="A DuckDB database file holding the source tables."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this date (default: today)."),
+    date_from: Optional[str] = typer.Option(None, "--from", help="Migration reports: the earlier date."),
+    date_to: Optional[str] = typer.Option(None, "--to", help="Migration reports: the later date."),
+    param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Override a parameter: NAME=VALUE."),
+) -> None:
+    """Compute the reports of a model (or ad hoc ones) and render them.
+
+    Every figure is computed by the engine; the document holds value,
+    cross-tab (with a chi-square test), overlap, profile and migration
+    reports as tables and charts.
+
+    [bold]Examples[/bold]
+
+      segdsl report examples/retail.seg --db segdsl-demo/shop.duckdb --as-of 2026-06-30
+
+      segdsl report examples/retail.seg --db shop.duckdb --format html --out report.html
+
+      segdsl report model.seg --report "crosstab gender by lifecycle" --format md
+    """
+
+    def body() -> None:
+        import datetime as dt
+
+        from . import render
+        from . import report as rep
+        from . import run as r
+        from .api import load, parse_as_of
+        from .diagnostics import display_path, error
+
+        if format not in render.FORMATS:
+            raise error("SEG307", f"unknown format `{format}`", None, f"formats: {', '.join(render.FORMATS)}")
+        date = parse_as_of(as_of)
+        migration = None
+        if date_from or date_to:
+            if not (date_from and date_to):
+                raise error("SEG302", "--from and --to go together", None, "give both dates")
+            migration = (parse_as_of(date_from), parse_as_of(date_to))
+        model = load(file).with_reports(list(adhoc or []))
+        params = model.resolve_params(_params(param))
+        con = r.connect(db)
+        with err.status("computing reports…"):
+            schemas = r.read_schemas(con, model.ir, model.root)
+            checked = model.with_schemas(schemas)
+            if adhoc:
+                wanted = [n for n, x in checked.ir.reports.items() if x.span and x.span.file == "<--report>"]
+            else:
+                wanted = list(name or [])
+            reports = rep.select_reports(checked.ir, wanted)
+            results = rep.compute(
+                con, checked.ir, schemas, reports, model.program.sources,
+                lambda ir, when, outputs: r.membership_sql(ir, model.root, when, params, outputs),
+                date, migration)
+        context = render.Context(display_path(file), date, str(db) if db else "data files of the model",
+                                 dt.datetime.now().replace(microsecond=0))
+        if format == "terminal" and out_path is None:
+            render.print_terminal(results, context, out)
+            return
+        text = render.render(results, context, "md" if format == "terminal" else format)
+        if out_path is None:
+            print(text)
+        else:
+            out_path.write_text(text, encoding="utf-8")
+            out.print(f"wrote {len(results)} reports to {out_path}")
+
+    _guard(body)
 
 
 @app.command()

@@ -42,6 +42,8 @@ CODES: dict[str, str] = {
     "SEG306": "unknown segment",
     "SEG307": "bad output path",
     "SEG308": "output failed",
+    "SEG601": "too many categories for a cross-tab",
+    "SEG602": "migration needs two dates",
     "SEG900": "internal error",
 }
 

@@ -98,14 +98,18 @@ def membership_sql(ir: m.Model, root: Path, as_of: dt.date | None, params: dict[
 
 
 def materialize(con: duckdb.DuckDBPyConnection, sql: str, table: str = "segdsl_members") -> str:
-    """Compute the membership once into a temporary table for summaries and output."""
-    name = exp.to_identifier(table, quoted=True).sql("duckdb")
+    """Compute the membership once into a temporary table for summaries and output; returns its name."""
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {quoted(table)} AS {sql}")
     except duckdb.Error as exc:
         raise error("SEG305", f"the engine could not compute the segments: {_reason(exc)}", None,
                     "check that the columns hold the types the model expects (dates, numbers)") from None
-    return name
+    return table
+
+
+def quoted(name: str) -> str:
+    """A table or column name as a DuckDB identifier."""
+    return exp.to_identifier(name, quoted=True).sql("duckdb")
 
 
 def write_output(con: duckdb.DuckDBPyConnection, relation_sql: str, path: Path) -> None:
@@ -137,18 +141,19 @@ def write_output(con: duckdb.DuckDBPyConnection, relation_sql: str, path: Path) 
 def summary(con: duckdb.DuckDBPyConnection, table: str, ir: m.Model, names: list[str] | None = None
             ) -> tuple[int, list[tuple[str, str, int]]]:
     """Population size and (definition, case, members) for segments, cases and arms."""
+    table = quoted(table)
     total = con.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
     rows: list[tuple[str, str, int]] = []
     wanted = names if names is not None else list(ir.order)
     flags = [n for n in wanted if n in ir.segments]
     if flags:
-        cols = ", ".join(f"COUNT(*) FILTER (WHERE {exp.to_identifier(n, quoted=True).sql('duckdb')})" for n in flags)
+        cols = ", ".join(f"COUNT(*) FILTER (WHERE {quoted(n)})" for n in flags)
         counts = con.execute(f"SELECT {cols} FROM {table}").fetchone()
         rows += [(n, "", c) for n, c in zip(flags, counts)]
     for n in wanted:
         if n in ir.segmentations or n in ir.holdouts:
             d = ir.segmentations.get(n) or ir.holdouts[n]
-            col = exp.to_identifier(n, quoted=True).sql("duckdb")
+            col = quoted(n)
             found = dict(con.execute(f"SELECT CAST({col} AS VARCHAR), COUNT(*) FROM {table} GROUP BY 1").fetchall())
             for label in d.labels:
                 rows.append((n, label, found.pop(label, 0)))

@@ -35,3 +35,13 @@ def shop(tmp_path: Path):
     """)
     con.close()
     return db, tmp_path
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A small demo shop (3,000 customers) as a DuckDB database with the examples' tables."""
+    from segdsl import demo
+
+    folder = tmp_path_factory.mktemp("demo")
+    demo.generate(folder, customers=3000, seed=7)
+    return demo.build_database(folder)
