@@ -31,7 +31,7 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-USAGE_CODES = {"SEG301", "SEG302", "SEG303", "SEG306", "SEG307"}
+USAGE_CODES = {"SEG301", "SEG302", "SEG303", "SEG306", "SEG307", "SEG309"}
 
 
 def _report(exc: SegError) -> int:
@@ -87,48 +87,78 @@ def _params(values: list[str] | None) -> dict[str, str]:
 @app.command()
 def check(
     files: List[Path] = typer.Argument(..., help="Model files (.seg) or folders holding them."),
+    db: Optional[Path] = typer.Option(None, "--db", help="A DuckDB database: check columns and types against its "
+                                      "tables and run the data lints."),
+    target: Optional[str] = typer.Option(None, "--target", help="A target URL (postgresql://…, duckdb:///…): "
+                                         "check against its tables and run the data lints there."),
+    schema: Optional[Path] = typer.Option(None, "--schema", help="A schema file (TOML or JSON) with the columns "
+                                          "of the sources."),
+    data: bool = typer.Option(False, "--data", help="Run the data lints on the data files the models name."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date of the data lints, YYYY-MM-DD (default: today)."),
+    param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Override a parameter: NAME=VALUE."),
+    fmt: str = typer.Option("text", "--format", "-f", help="Output: text, json, github (annotations) or sarif."),
+    config: Optional[Path] = typer.Option(None, "--config", help="A segdsl.toml or pyproject.toml to use instead "
+                                          "of the nearest one."),
+    lint: bool = typer.Option(True, "--lint/--no-lint", help="Run the segment-quality lints."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Print nothing when all is well."),
 ) -> None:
-    """Parse and check models without touching any data.
+    """Check models: syntax, names, types, and segment-quality lints.
+
+    Without data, columns are checked against `columns (…)` declarations,
+    a --schema file, or data files the model names. With --db or --target,
+    against the real tables, and the data lints (too broad, too small,
+    empty, stale, missing data, overlap) run with a few aggregate queries.
 
     Exit code 0 when clean, 1 when a model has problems, 2 for bad usage.
 
     [bold]Examples[/bold]
 
-      segdsl check examples/retail.seg
-
       segdsl check examples/
+
+      segdsl check examples/retail.seg --db shop.duckdb --as-of 2026-06-30
+
+      segdsl check models/ --format sarif > segdsl.sarif
     """
 
     def body() -> None:
-        from .api import load
-        from .diagnostics import Diagnostic
+        from .diagnostics import error
+        from .validate import CheckOptions, check_paths
 
-        paths: list[Path] = []
-        for f in files:
-            if f.is_dir():
-                paths.extend(sorted(f.rglob("*.seg")))
-            else:
-                paths.append(f)
-        if not paths:
-            raise SegError([Diagnostic("SEG304", "no .seg files to check", None, "name files or folders")])
-        failures: list[SegError] = []
-        for p in paths:
-            try:
-                model = load(p)
-            except SegError as exc:
-                failures.append(exc)
-                continue
-            if not quiet:
-                ir = model.ir
-                out.print(f"[green]ok[/green] {p}: {len(ir.features)} features, {len(ir.segments)} segments, "
-                          f"{len(ir.segmentations)} segmentations, {len(ir.holdouts)} holdouts, "
-                          f"{len(ir.reports)} reports")
-        if failures:
-            codes = [_report(f) for f in failures]
-            raise typer.Exit(max(codes))
+        formats = ("text", "json", "github", "sarif")
+        if fmt not in formats:
+            raise error("SEG309", f"unknown format `{fmt}`", None, "formats: " + ", ".join(formats))
+        date = None
+        if as_of is not None:
+            from .api import parse_as_of
+
+            date = parse_as_of(as_of)
+        if db is not None and target is not None:
+            raise error("SEG309", "give --db or --target, not both", None, "--db PATH is --target duckdb:///PATH")
+        options = CheckOptions(db=db, target=target, schema=schema, data=data, as_of=date,
+                               params=_params(param), lint=lint, config=config)
+        result = check_paths(list(files), options)
+        _print_check(result, fmt, quiet)
+        raise typer.Exit(result.exit_code())
 
     _guard(body)
+
+
+def _print_check(result, fmt: str, quiet: bool) -> None:
+    from . import formats
+
+    if fmt == "text":
+        stdout, stderr = formats.text(result, quiet)
+        for line in stdout.splitlines():
+            if line.startswith("ok "):
+                from rich.markup import escape
+
+                out.print("[green]ok[/green] " + escape(line[3:]), soft_wrap=True, highlight=False)
+            else:
+                out.print(line, soft_wrap=True, markup=False, style="dim")
+        sys.stderr.write(stderr)
+        return
+    text = {"json": formats.to_json, "github": formats.github, "sarif": formats.sarif}[fmt](result)
+    sys.stdout.write(text)
 
 
 @app.command("compile")
@@ -224,14 +254,13 @@ def _print_summary(ir, total: int, rows, date, seconds: float) -> None:
     last = None
     for name, case, count in rows:
         share = count / total if total else 0.0
-        bar = "█" * round(share * 20)
-        label = ""
-        if name != last:
-            d = ir.segments.get(name) or ir.segmentations.get(name)
-            label = name + (f" [dim]({d.label})[/dim]" if getattr(d, "label", None) else "")
-            if last is not None:
-                table.add_section()
-        table.add_row(label, case, f"{count:,}", f"{share:.1%}", f"[cyan]{bar}[/cyan]")
+        d = ir.segments.get(name) or ir.segmentations.get(name) or ir.holdouts.get(name)
+        if name != last and case and last is not None:
+            table.add_section()  # each partition in a block of its own; segments together
+        label = "" if name == last else name + (f" [dim]({d.label})[/dim]" if getattr(d, "label", None) else "")
+        style = "dim" if case == "(none)" else None
+        table.add_row(label, case, f"{count:,}", f"{share:.1%}", f"[cyan]{'█' * round(share * 20)}[/cyan]",
+                      style=style)
         last = name
     out.print(table)
     out.print(f"[dim]computed in {seconds:.2f} s[/dim]")

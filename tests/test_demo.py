@@ -279,9 +279,9 @@ def test_accounts_and_invoices(con):
     assert low >= 1 and high <= 20_000 and high > 10 * low
     assert _one(con, "SELECT count(*) FROM accounts WHERE annual_revenue <= 0 OR created_at > "
                      f"{AS_OF_SQL}") == 0
-    # larger companies are on larger plans
-    by_plan = dict(con.execute("SELECT plan, median(employees) FROM accounts GROUP BY 1").fetchall())
-    assert by_plan["enterprise"] > by_plan["free"]
+    # plans follow company size: no enterprise plans for micro firms, no free plans for large ones
+    assert _one(con, "SELECT count(*) FROM accounts WHERE employees < 10 AND plan = 'enterprise'") == 0
+    assert _one(con, "SELECT count(*) FROM accounts WHERE employees > 250 AND plan = 'free'") == 0
     assert _one(con, "SELECT count(*) FROM invoices WHERE amount <= 0") == 0
     assert _one(con, "SELECT count(*) FROM invoices i JOIN accounts a USING (account_id) "
                      "WHERE a.plan = 'free' OR i.issued_at < a.created_at") == 0
