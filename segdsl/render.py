@@ -70,6 +70,7 @@ def _environment():
     env = Environment(loader=PackageLoader("segdsl", "templates"), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters["fmt"] = fmt
+    env.filters["md"] = lambda text: str(text).replace("|", "\\|")  # a pipe would end the cell
     env.globals.update(heat=_heat, ink=_ink, colours=SERIES_COLOURS, is_table=lambda b: isinstance(b, Table),
                        is_bars=lambda b: isinstance(b, Bars), is_heatmap=lambda b: isinstance(b, Heatmap))
     return env

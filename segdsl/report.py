@@ -254,18 +254,18 @@ def crosstab_report(engine: Engine, ir: m.Model, r: m.Report, measures: list[Mea
     row_tot = [sum(row) for row in matrix]
     col_tot = [sum(matrix[i][j] for i in range(len(row_labels))) for j in range(len(col_labels))]
     total = sum(row_tot)
-    result.blocks.append(Table("Members", [f"{a} \\ {b}", *col_labels, "total"], ["text"] + ["int"] * (len(col_labels) + 1),
+    result.blocks.append(Table("Members", [f"{a} / {b}", *col_labels, "total"], ["text"] + ["int"] * (len(col_labels) + 1),
                                [[x, *row, t] for x, row, t in zip(row_labels, matrix, row_tot)]
                                + [["total", *col_tot, total]]))
     row_share = [[_share(v, t) for v in row] for row, t in zip(matrix, row_tot)]
     col_share = [[_share(matrix[i][j], col_tot[j]) for j in range(len(col_labels))] for i in range(len(row_labels))]
-    result.blocks.append(Table("Row shares", [f"{a} \\ {b}", *col_labels], ["text"] + ["pct"] * len(col_labels),
+    result.blocks.append(Table("Row shares", [f"{a} / {b}", *col_labels], ["text"] + ["pct"] * len(col_labels),
                                [[x, *row] for x, row in zip(row_labels, row_share)]))
-    result.blocks.append(Table("Column shares", [f"{a} \\ {b}", *col_labels], ["text"] + ["pct"] * len(col_labels),
+    result.blocks.append(Table("Column shares", [f"{a} / {b}", *col_labels], ["text"] + ["pct"] * len(col_labels),
                                [[x, *row] for x, row in zip(row_labels, col_share)]))
     for k, measure in enumerate(measures):
         cells = [[(values.get((x, y)) or [None] * len(measures))[k] for y in col_labels] for x in row_labels]
-        result.blocks.append(Table(f"{measure.label} per cell", [f"{a} \\ {b}", *col_labels],
+        result.blocks.append(Table(f"{measure.label} per cell", [f"{a} / {b}", *col_labels],
                                    ["text"] + ["num"] * len(col_labels), [[x, *row] for x, row in zip(row_labels, cells)]))
     result.blocks.append(Heatmap(f"Row shares of {a} by {b}", row_labels, col_labels, row_share,
                                  [[f"{v:.0%}" if v is not None else "" for v in row] for row in row_share]))
@@ -378,7 +378,7 @@ def migration_report(engine: Engine, ir: m.Model, r: m.Report, before: str, afte
     matrix = [[counts.get((x, y), 0) for y in labels] for x in labels]
     totals = [sum(row) for row in matrix]
     shares = [[_share(v, t) for v in row] for row, t in zip(matrix, totals)]
-    result.blocks.append(Table("Members moving (rows: before, columns: after)", ["before \\ after", *labels, "total"],
+    result.blocks.append(Table("Members moving (rows: before, columns: after)", ["before / after", *labels, "total"],
                                ["text"] + ["int"] * (len(labels) + 1),
                                [[x, *row, t] for x, row, t in zip(labels, matrix, totals)]))
     result.blocks.append(Heatmap("Row shares", labels, labels, shares,
