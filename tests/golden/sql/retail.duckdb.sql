@@ -105,6 +105,7 @@ WITH "population" AS (
     p.*,
     DATE_DIFF('DAY', CAST(p."last_order" AS DATE), CAST('2026-06-30' AS DATE)) AS "recency",
     COALESCE(p."revenue" >= 1000 AND p."orders_90d" >= 2, FALSE) AS "vip",
+    COALESCE(p."revenue" >= 1000, FALSE) AS "big_spenders",
     COALESCE(
       (
         CAST(p."first_order" AS DATE) > CAST('2026-05-31' AS DATE)
@@ -177,7 +178,7 @@ WITH "population" AS (
 ), "layer_4" AS (
   SELECT
     p.*,
-    COALESCE(p."vip" AND p."lapsed", FALSE) AS "vip_at_risk",
+    COALESCE(p."big_spenders" AND p."lapsed", FALSE) AS "spenders_at_risk",
     CASE
       WHEN p."rfm_r" IS NULL OR p."rfm_f" IS NULL OR p."rfm_m" IS NULL
       THEN NULL
@@ -237,9 +238,10 @@ SELECT
   p."web_orders" AS "web_orders",
   p."margin" AS "margin",
   p."vip" AS "vip",
+  p."big_spenders" AS "big_spenders",
   p."newcomers" AS "newcomers",
   p."lapsed" AS "lapsed",
-  p."vip_at_risk" AS "vip_at_risk",
+  p."spenders_at_risk" AS "spenders_at_risk",
   p."cart_abandoners" AS "cart_abandoners",
   p."big_cities" AS "big_cities",
   p."lifecycle" AS "lifecycle",

@@ -1,0 +1,126 @@
+WITH "population" AS (
+  SELECT
+    e."customer_id" AS "customer_id",
+    e."birth_date" AS "birth_date"
+  FROM "customers" AS e
+  WHERE
+    e."signup_date" IS NULL
+    OR CAST(e."signup_date" AS DATE) <= CAST('2026-06-30' AS DATE)
+), "agg_0_orders" AS (
+  SELECT
+    e."customer_id" AS "_key",
+    SUM(e."amount") AS "_orders_1",
+    COUNT(*) AS "_orders_2",
+    MIN(e."ordered_at") AS "_orders_3",
+    MAX(e."ordered_at") AS "_orders_4",
+    COUNT(*) FILTER(WHERE
+      (
+        CAST(e."ordered_at" AS DATE) > CAST('2026-04-01' AS DATE)
+        AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+      )) AS "_orders_5",
+    COUNT(*) FILTER(WHERE
+      (
+        CAST(e."ordered_at" AS DATE) > CAST('2026-01-01' AS DATE)
+        AND CAST(e."ordered_at" AS DATE) <= CAST('2026-04-01' AS DATE)
+      )) AS "_orders_6"
+  FROM "orders" AS e
+  WHERE
+    CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+  GROUP BY
+    e."customer_id"
+), "layer_0" AS (
+  SELECT
+    p.*,
+    a_orders."_orders_1" AS "_orders_1",
+    COALESCE(a_orders."_orders_2", 0) AS "_orders_2",
+    a_orders."_orders_3" AS "_orders_3",
+    a_orders."_orders_4" AS "_orders_4",
+    COALESCE(a_orders."_orders_5", 0) AS "_orders_5",
+    COALESCE(a_orders."_orders_6", 0) AS "_orders_6",
+    EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."birth_date" AS DATE)) - CASE
+      WHEN EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) < EXTRACT(MONTH FROM CAST(p."birth_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."birth_date" AS DATE))
+      THEN 1
+      ELSE 0
+    END AS "age"
+  FROM "population" AS p
+  LEFT JOIN "agg_0_orders" AS a_orders
+    ON p."customer_id" = a_orders."_key"
+), "layer_1" AS (
+  SELECT
+    p.*,
+    p."_orders_1" AS "revenue",
+    p."_orders_2" AS "order_count",
+    p."_orders_3" AS "first_order",
+    p."_orders_4" AS "last_order",
+    p."_orders_5" AS "orders_90d",
+    p."_orders_6" AS "orders_prev"
+  FROM "layer_0" AS p
+), "layer_2" AS (
+  SELECT
+    p.*,
+    DATE_DIFF('DAY', CAST(p."last_order" AS DATE), CAST('2026-06-30' AS DATE)) AS "recency"
+  FROM "layer_1" AS p
+), "layer_3" AS (
+  SELECT
+    p.*,
+    CASE
+      WHEN (
+        CAST(p."first_order" AS DATE) > CAST('2026-05-31' AS DATE)
+        AND CAST(p."first_order" AS DATE) <= CAST('2026-06-30' AS DATE)
+      )
+      THEN 'onboarding'
+      WHEN p."orders_90d" > p."orders_prev" AND p."orders_90d" >= 2
+      THEN 'growing'
+      WHEN p."orders_90d" >= 1
+      THEN 'active'
+      WHEN p."orders_prev" >= 1 AND p."orders_90d" = 0
+      THEN 'at_risk'
+      WHEN p."recency" > 180
+      THEN 'lapsed'
+      WHEN p."order_count" = 0
+      THEN 'never'
+      ELSE 'cooling'
+    END AS "lifecycle"
+  FROM "layer_2" AS p
+), "layer_4" AS (
+  SELECT
+    p.*,
+    COALESCE(
+      (
+        COALESCE(p."lifecycle" = 'at_risk', FALSE)
+        OR (
+          COALESCE(p."lifecycle" = 'lapsed', FALSE) AND p."recency" <= 365
+        )
+      ),
+      FALSE
+    ) AS "win_back"
+  FROM "layer_3" AS p
+), "layer_5" AS (
+  SELECT
+    p.*,
+    CASE
+      WHEN p."win_back"
+      THEN CASE
+        WHEN (
+          CAST('0x' || SUBSTRING(LOWER(MD5('win-back-2026-q3:' || CAST(p."customer_id" AS TEXT))), 1, 8) AS BIGINT)
+        ) % 10000 < 8000
+        THEN 'campaign'
+        ELSE 'control'
+      END
+    END AS "win_back_test"
+  FROM "layer_4" AS p
+)
+SELECT
+  p."customer_id" AS "customer_id",
+  p."revenue" AS "revenue",
+  p."order_count" AS "order_count",
+  p."first_order" AS "first_order",
+  p."last_order" AS "last_order",
+  p."recency" AS "recency",
+  p."age" AS "age",
+  p."orders_90d" AS "orders_90d",
+  p."orders_prev" AS "orders_prev",
+  p."lifecycle" AS "lifecycle",
+  p."win_back" AS "win_back",
+  p."win_back_test" AS "win_back_test"
+FROM "layer_5" AS p
