@@ -223,7 +223,7 @@ def value_report(engine: Engine, ir: m.Model, r: m.Report, measures: list[Measur
             for label in _dim_order(ir, subject, list(found)):
                 add(f"{subject}.{label}" if len(r.subjects) > 1 else label, found[label])
     add("all members", pop)
-    result.blocks.append(Table(result.title, columns, kinds, rows))
+    result.blocks.append(Table("Members and value", columns, kinds, rows))
     series = ["members"] + (["value"] if main else [])
     result.blocks.append(Bars("Share of members" + (" and of value" if main else ""), series,
                               bars_labels[:-1], bars_values[:-1]))
