@@ -55,16 +55,19 @@ class Checker:
         self.resolved: dict[str, object] = {}  # name -> model definition
         self.in_progress: list[str] = []
         self.failed: set[str] = set()
+        self.structural: set[str] = set()
 
     # ── entry ───────────────────────────────────────────────────────────────
     def run(self) -> m.Model:
         self._collect()
+        self._declared_columns()
         self._params()
         self._sources()
         for name, d in self.defs.items():
             if isinstance(d, (s.Feature, s.Segment, s.Segmentation, s.Holdout)):
                 self._resolve_definition(name)
         reports = self._reports()
+        self._exclusive()
         if self.out or self.entity is None:
             order = {f.path: i for i, f in enumerate(self.files)}
 
@@ -81,7 +84,7 @@ class Checker:
             params=self.params, entity=entity, events=events,
             features=pick(m.Feature), segments=pick(m.Segment), segmentations=pick(m.Segmentation),
             holdouts=pick(m.Holdout), reports=reports, order=tuple(self.resolved),
-            files=tuple(f.path for f in self.files),
+            files=tuple(f.path for f in self.files), structural_params=frozenset(self.structural),
         )
 
     # ── definitions ─────────────────────────────────────────────────────────
@@ -89,7 +92,7 @@ class Checker:
         entities: list[s.Entity] = []
         for f in self.files:
             for d in f.definitions:
-                if isinstance(d, (s.Import, s.Report)):
+                if isinstance(d, (s.Import, s.Report, s.Exclusive)):
                     continue
                 if isinstance(d, s.Entity):
                     entities.append(d)
@@ -116,6 +119,86 @@ class Checker:
             for extra in entities[1:]:
                 self.out.add("SEG106", "a model has exactly one entity", extra.name.span,
                              f"the entity is `{entities[0].name.text}`; describe other tables as events")
+        self._output_names()
+
+    def _output_names(self) -> None:
+        """Names the output already uses: the key, and the score columns of rfm segmentations."""
+        taken: dict[str, str] = {}
+        if self.entity is not None:
+            taken[self.entity.key.text] = f"the key column of `{self.entity.name.text}`"
+        for d in self.defs.values():
+            if isinstance(d, s.Segmentation) and d.kind == "rfm":
+                for score in "rfm":
+                    taken[f"{d.name.text}_{score}"] = f"the {score} score column of `{d.name.text}`"
+        for name, d in self.defs.items():
+            if name in taken and isinstance(d, (s.Feature, s.Segment, s.Segmentation, s.Holdout)):
+                self.out.add("SEG102", f"`{name}` is already {taken[name]} in the output", d.name.span,
+                             "choose another name")
+
+    def _declared_columns(self) -> None:
+        """Schemas from `columns (…)` clauses, for sources whose data is not at hand.
+
+        The key, `since`, `by` and `at` columns need not be repeated in the
+        list (their type is then unknown). Where the data is at hand too, the
+        declaration is checked against it, so it cannot silently go stale.
+        """
+        sources: list[tuple[s.Entity | s.Events, tuple[s.Name, ...]]] = []
+        if self.entity is not None:
+            e = self.entity
+            sources.append((e, (e.key,) + ((e.since,) if e.since else ())))
+        sources += [(ev, (ev.by, ev.at)) for ev in self.events.values()]
+        schemas = dict(self.schemas)
+        for d, implied in sources:
+            if d.columns is None:
+                continue
+            declared: dict[str, T] = {}
+            spans: dict[str, s.ColumnDecl] = {}
+            for c in d.columns:
+                t = m.PARAM_TYPES.get(c.type.text)
+                if c.name.text in declared:
+                    self.out.add("SEG111", f"column `{c.name.text}` is declared twice", c.name.span,
+                                 "list each column once")
+                    continue
+                if t is None:
+                    self.out.add("SEG111", f"unknown column type `{c.type.text}`", c.type.span,
+                                 did_you_mean(c.type.text, m.PARAM_TYPES)
+                                 or "types are number, text, date, timestamp, bool")
+                    t = T.ANY
+                declared[c.name.text] = t
+                spans[c.name.text] = c
+            real = self.schemas.get(d.name.text)
+            if real is None:
+                for col in implied:
+                    declared.setdefault(col.text, T.ANY)
+                schemas[d.name.text] = declared
+                continue
+            for col, t in declared.items():
+                decl = spans[col]
+                if col not in real:
+                    self.out.add("SEG109", f"`{d.name.text}` is declared with column `{col}`, which the data lacks",
+                                 decl.name.span, did_you_mean(col, real) or "remove it from `columns (…)`")
+                elif t is not T.ANY and real[col] is not T.ANY and not (t is real[col] or t.is_time and real[col].is_time):
+                    self.out.add("SEG201", f"`{col}` is declared {t.value}, but the data holds {real[col].value}",
+                                 decl.type.span, f"declare it as {real[col].value}")
+        self.schemas = schemas
+
+    def _exclusive(self) -> None:
+        """`exclusive a, b`: each name must be a segment, named once."""
+        for f in self.files:
+            for d in f.definitions:
+                if not isinstance(d, s.Exclusive):
+                    continue
+                seen: set[str] = set()
+                for n in d.segments:
+                    target = self.defs.get(n.text)
+                    if n.text in seen:
+                        self.out.add("SEG102", f"`{n.text}` is listed twice", n.span, "name each segment once")
+                    elif target is None:
+                        self._unknown(n.text, n.span, self._segment_names())
+                    elif not isinstance(target, s.Segment):
+                        self.out.add("SEG108", f"`{n.text}` is not a segment", n.span,
+                                     "`exclusive` lists segments; the cases of a segmentation never overlap")
+                    seen.add(n.text)
 
     def _params(self) -> None:
         for name, d in self.defs.items():
@@ -247,7 +330,7 @@ class Checker:
             if arm.name.text in names:
                 self.out.add("SEG204", f"arm `{arm.name.text}` appears twice", arm.name.span, "name each arm once")
             names.add(arm.name.text)
-            if arm.percent <= 0 or round(arm.percent * 100) != arm.percent * 100:
+            if arm.percent <= 0 or abs(arm.percent * 100 - round(arm.percent * 100)) > 1e-6:
                 self.out.add("SEG204", f"`{arm.percent:g}%` is not a usable share", arm.percent_span,
                              "shares are above 0 with at most two decimals")
         total = sum(a.percent for a in d.arms)
@@ -319,6 +402,7 @@ class Checker:
         value = constant_value(e)
         if isinstance(e, s.Ref) and len(e.parts) == 1 and e.parts[0].text in self.params:
             value = self.params[e.parts[0].text].value
+            self.structural.add(e.parts[0].text)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.out.add("SEG203", f"{what} must be a number written in the file or a number param", _span(e),
                          "for example 18 or vip_spend")
@@ -501,12 +585,15 @@ class Checker:
                 self._mismatch(target, arg, f"{func} needs a number")
         inner_ctx = _Ctx(source=source)
         parts: list[m.Expr] = []
-        if e.window is not None:
+        window, where = e.window, e.where
+        if window is None and where is not None:
+            window, where = _trailing_window(where)
+        if window is not None:
             ev = self.events[source]
-            at = m.Column(ev.at.text, source, self._column_type(source, ev.at.text, None), e.window.span)
-            parts.append(self._window(at, e.window, inner_ctx, e.window.span))
-        if e.where is not None:
-            parts.append(self.condition(e.where, inner_ctx, "`where`"))
+            at = m.Column(ev.at.text, source, self._column_type(source, ev.at.text, None), window.span)
+            parts.append(self._window(at, window, inner_ctx, window.span))
+        if where is not None:
+            parts.append(self.condition(where, inner_ctx, "`where`"))
         filt = None if not parts else parts[0] if len(parts) == 1 else m.And(tuple(parts), e.span)
         agg_func = "count" if func == "exists" else func
         agg = m.Agg(agg_func, source, arg, filt, e.span)
@@ -620,11 +707,47 @@ class Checker:
             if not subject.type.fits(x.type):
                 self.out.add("SEG201", f"cannot compare a {subject.type.value} with a {x.type.value}", _span(src),
                              _compare_hint(subject.type, x.type))
-        by_date = subject.type in (T.DATE, T.TIMESTAMP, T.ANY) and T.DATE in (low.type, high.type)
+        # By date only when a bound is a date written in the model (a literal, a date param,
+        # as_of and its shifts): the same rule with or without a schema, so the SQL for a
+        # warehouse means what `run` computes.
+        by_date = subject.type in (T.DATE, T.TIMESTAMP, T.ANY) and (_fixed_date(low) or _fixed_date(high))
         return m.Between(subject, low, high, e.negated, by_date, e.span)
 
     def _e_IsMissing(self, e: s.IsMissing, ctx: _Ctx) -> m.Expr:
         return m.IsMissing(self.expr(e.subject, ctx), e.negated, e.span)
+
+
+_CONDITIONS = (s.Logic, s.InList, s.Between, s.IsMissing, s.InWindow, s.Bool)
+
+
+def _is_condition(e: s.Expr) -> bool:
+    return isinstance(e, _CONDITIONS) or (isinstance(e, s.Unary) and e.op == "not") or (
+        isinstance(e, s.Binary) and e.op not in ("+", "-", "*", "/"))
+
+
+def _trailing_window(where: s.Expr) -> tuple[s.Window | None, s.Expr]:
+    """`where (a = 1) in last 7 days`: a window after a condition belongs to the aggregate.
+
+    A condition has no date to window, so the parser's reading (a window on
+    the condition) can only mean the event time. A window right after a
+    value (`shipped_at in last 7 days`) stays on that value.
+    """
+    if isinstance(where, s.InWindow) and _is_condition(where.subject):
+        return where.window, where.subject
+    if isinstance(where, s.Logic) and where.op == "and":
+        last = where.items[-1]
+        if isinstance(last, s.InWindow) and _is_condition(last.subject):
+            return last.window, s.Logic("and", where.items[:-1] + (last.subject,), where.span)
+    return None, where
+
+
+def _fixed_date(x: m.Expr) -> bool:
+    """A date known from the model itself, whatever the data's column types."""
+    if isinstance(x, (m.Const, m.ParamRef)):
+        return x.type is T.DATE
+    if isinstance(x, m.AsOf):
+        return True
+    return isinstance(x, m.DateShift) and _fixed_date(x.operand)
 
 
 def _compare_hint(a: T, b: T) -> str | None:

@@ -31,7 +31,7 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-USAGE_CODES = {"SEG301", "SEG302", "SEG303", "SEG306", "SEG307", "SEG309"}
+USAGE_CODES = {"SEG301", "SEG302", "SEG303", "SEG306", "SEG307", "SEG309", "SEG312", "SEG313", "SEG314"}
 
 
 def _report(exc: SegError) -> int:
@@ -56,6 +56,9 @@ def _guard(fn):
     except KeyboardInterrupt:
         err.print("interrupted")
         raise typer.Exit(130)
+    except BrokenPipeError:  # `segdsl compile … | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0)
     except Exception as exc:  # noqa: BLE001 - the last line of defence for users
         import traceback
 
@@ -161,32 +164,249 @@ def _print_check(result, fmt: str, quiet: bool) -> None:
     sys.stdout.write(text)
 
 
+@app.command()
+def fmt(
+    files: List[Path] = typer.Argument(..., help="Model files (.seg) or folders holding them; - reads standard input."),
+    check_only: bool = typer.Option(False, "--check", help="Change nothing; exit 1 if a file is not formatted."),
+    show_diff: bool = typer.Option(False, "--diff", help="Print the changes as a unified diff instead of writing."),
+) -> None:
+    """Format models in the one canonical layout, keeping every comment.
+
+    Files are rewritten in place unless --check or --diff is given; `-`
+    formats standard input to standard output. A file with a syntax error is
+    reported and left as it is.
+
+    [bold]Examples[/bold]
+
+      segdsl fmt examples/
+
+      segdsl fmt --check models/          # in CI
+
+      segdsl fmt --diff retail.seg
+    """
+
+    def body() -> None:
+        from .fmt import diff, format_paths, format_text
+
+        if [str(f) for f in files] == ["-"]:
+            sys.stdout.write(format_text(sys.stdin.read(), "<stdin>"))
+            return
+        missing = [f for f in files if not f.exists()]
+        if missing:
+            from .diagnostics import error
+
+            raise error("SEG304", f"cannot find `{missing[0]}`", None, "name .seg files or folders holding them")
+        outcomes = format_paths(list(files), write=not (check_only or show_diff))
+        if not outcomes:
+            from .diagnostics import error
+
+            raise error("SEG304", "no .seg files to format", None, "name files or folders")
+        failed = 0
+        changed = [o for o in outcomes if o.changed]
+        for o in outcomes:
+            if o.error is not None:
+                failed = max(failed, _report(o.error))
+            elif o.changed and show_diff:
+                sys.stdout.write(diff(o.before, o.after, str(o.path)))
+            elif o.changed and check_only:
+                sys.stderr.write(f"would reformat {o.path}\n")
+            elif o.changed:
+                sys.stderr.write(f"formatted {o.path}\n")
+        unchanged = len(outcomes) - len(changed) - sum(o.error is not None for o in outcomes)
+        verb = "would be reformatted" if check_only or show_diff else "reformatted"
+        sys.stderr.write(f"{len(changed)} file{'s' if len(changed) != 1 else ''} {verb}, {unchanged} left as "
+                         f"{'they were' if unchanged != 1 else 'it was'}\n")
+        if failed:
+            raise typer.Exit(failed)
+        if changed and check_only:
+            raise typer.Exit(1)
+
+    _guard(body)
+
+
+@app.command()
+def explain(
+    file: Path = typer.Argument(..., help="The model file."),
+    member: str = typer.Option(..., "--member", "-m", help="The key of the member to explain."),
+    segment: Optional[List[str]] = typer.Option(None, "--segment", "-s", help="Explain only this segment or "
+                                                "segmentation (repeatable); default: all."),
+    db: Optional[Path] = typer.Option(None, "--db", help="A DuckDB database file holding the source tables."),
+    target: Optional[str] = typer.Option(None, "--target", help="A target URL (postgresql://…, duckdb:///…)."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this date, YYYY-MM-DD (default: today)."),
+    param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Override a parameter: NAME=VALUE."),
+    fmt_: str = typer.Option("text", "--format", "-f", help="Output: text or json."),
+) -> None:
+    """Explain why one member is in or out of each segment, and which case it got.
+
+    Prints every feature value, every condition of the chosen segments with
+    its value (true, false or unknown) as a tree, the reason the member is in
+    or out, and for each segmentation the case it fell into and the earlier
+    cases it failed. The values are computed by the engine, as `run` does.
+
+    [bold]Examples[/bold]
+
+      segdsl explain retail.seg --member 1042 --db shop.duckdb --as-of 2026-06-30
+
+      segdsl explain retail.seg --member 1042 --segment vip --db shop.duckdb --format json
+    """
+
+    def body() -> None:
+        import json
+
+        from .api import load, parse_as_of
+        from .diagnostics import error
+        from .explain import explain as explain_member
+
+        if fmt_ not in ("text", "json"):
+            raise error("SEG309", f"unknown format `{fmt_}`", None, "formats: text, json")
+        if db is not None and target is not None:
+            raise error("SEG309", "give --db or --target, not both", None, "--db PATH is --target duckdb:///PATH")
+        date = parse_as_of(as_of)
+        model = load(file)
+        params = _params(param)
+        with _open_target(model.root, db, target) as tgt:
+            why = explain_member(model, member, tgt, date, params, list(segment or []))
+        if fmt_ == "json":
+            sys.stdout.write(json.dumps(why.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            sys.stdout.write(why.render())
+
+    _guard(body)
+
+
+def _open_target(root: Path, db: Path | None, url: str | None):
+    """The engine for commands reading data: a target URL, a DuckDB file, or DuckDB in memory."""
+    from contextlib import contextmanager
+
+    from . import targets
+
+    @contextmanager
+    def opened():
+        if url:
+            tgt = targets.open_target(url, root)
+            try:
+                yield tgt
+            finally:
+                tgt.close()
+            return
+        from .run import connect
+
+        con = connect(db)
+        try:
+            yield targets.DuckDBTarget(None, root, connection=con)
+        finally:
+            con.close()
+
+    return opened()
+
+
 @app.command("compile")
 def compile_(
     file: Path = typer.Argument(..., help="The model file."),
-    dialect: str = typer.Option("duckdb", "--dialect", "-d", help="SQL dialect: duckdb, postgres, snowflake, …"),
+    dialect_given: Optional[str] = typer.Option(None, "--dialect", "-d",
+                                                help="SQL dialect: duckdb (default), postgres, snowflake, … "
+                                                "(segdsl dialects lists them)."),
     segment: Optional[str] = typer.Option(None, "--segment", "-s",
                                           help="Only the keys of this segment (or a case: lifecycle.new)."),
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this date (default: the engine's current date)."),
+    as_name: Optional[str] = typer.Argument(None, metavar="[NAME]",
+                                            help="The view or table of --as view NAME / --as table NAME."),
+    long: bool = typer.Option(False, "--long", help="One (key, segment) row per membership, for activation tools."),
+    as_: Optional[str] = typer.Option(None, "--as", help="query (default), view NAME or table NAME: "
+                                      "the dialect's CREATE OR REPLACE or its atomic equivalent.",
+                                      metavar="KIND [NAME]"),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this date, YYYY-MM-DD, or today "
+                                        "(default: today, the engine's current date when the SQL runs)."),
     param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Override a parameter: NAME=VALUE."),
+    bind: Optional[List[str]] = typer.Option(None, "--bind", help="Read a source of the model from another "
+                                             "table: SOURCE=TABLE (repeatable)."),
+    target: Optional[str] = typer.Option(None, "--target", "-t", help="Read the column types from this target "
+                                         "(and compile for its dialect unless --dialect is given); runs nothing."),
+    schema: Optional[Path] = typer.Option(None, "--schema", help="Column types from a schema file (TOML or JSON), "
+                                          "as for check."),
 ) -> None:
-    """Print the SQL of a model (all members with every definition, or one segment).
+    """Print the SQL of a model for a dialect, to paste, deploy as a view or table, or embed.
+
+    The output starts with a comment naming the model file and the hash of its
+    content. `segdsl dialects` lists the dialects and how well each is verified.
 
     [bold]Examples[/bold]
 
       segdsl compile examples/retail.seg
 
       segdsl compile examples/retail.seg --dialect postgres --segment vip --as-of 2026-06-30
+
+      segdsl compile examples/retail.seg --dialect snowflake --as view analytics.segments
+
+      segdsl compile examples/retail.seg --dialect bigquery --long --as table mart.memberships
     """
 
     def body() -> None:
         from .api import load
 
+        kind, name = _as_option(as_, as_name)
         model = load(file)
-        sql = model.sql(dialect=dialect, segment=segment, as_of=as_of, params=_params(param))
-        print(sql)
+        bindings = _bindings(bind)
+        schemas, origin, chosen = None, None, dialect_given or "duckdb"
+        if schema is not None:
+            from .schema import Found, from_schema_file, read_schema_file, sources_of
+
+            found = Found()
+            from_schema_file(found, sources_of(model.program.files), read_schema_file(schema), str(schema))
+            schemas, origin = found.schemas, str(schema)
+        if target is not None:
+            from . import targets
+
+            with targets.open_target(target, model.root).bind(bindings) as tgt:
+                schemas, origin = targets.read_schemas(tgt, model.ir), tgt.describe()
+                if dialect_given is None:
+                    chosen = tgt.dialect
+        print(model.compile(dialect=chosen, as_=kind, name=name, segment=segment, long=long, as_of=as_of,
+                            params=_params(param), bindings=bindings, schemas=schemas, types_from=origin))
 
     _guard(body)
+
+
+def _as_option(kind: str | None, name: str | None) -> tuple[str, str | None]:
+    """`--as query`, `--as view NAME`, `--as table NAME` (or `--as view=NAME`).
+
+    Click gives an option one value, so the NAME after `--as view` arrives as
+    the command's second argument.
+    """
+    from .diagnostics import error
+
+    if kind is not None and "=" in kind:
+        kind, _, inline = kind.partition("=")
+        if name is not None:
+            raise error("SEG307", f"`--as {kind}` got two names", None, f"--as {kind} NAME")
+        name = inline
+    kind = (kind or "query").lower()
+    if kind not in ("query", "view", "table"):
+        raise error("SEG307", f"`--as {kind}` is not a kind of output", None,
+                    "use --as query, --as view NAME or --as table NAME")
+    if kind == "query" and name is not None:
+        raise error("SEG307", f"unexpected `{name}`", None, "a name goes with --as view NAME or --as table NAME")
+    return kind, name
+
+
+@app.command()
+def dialects() -> None:
+    """List the SQL dialects with their support tier.
+
+    [bold]verified[/bold]: the conformance corpus runs on a real engine in CI and must give the same
+    members as DuckDB and the reference evaluator. [bold]generated[/bold]: golden SQL reviewed by hand
+    and parsed back with sqlglot, not executed.
+    """
+    from rich.table import Table
+
+    from . import dialects as dl
+
+    table = Table(title="segdsl dialects", title_justify="left")
+    for column in ("dialect", "tier", "engine", "run --target", "notes"):
+        table.add_column(column, overflow="fold")
+    for name, d in dl.DIALECTS.items():
+        tier = f"[green]{d.tier}[/green]" if d.tier == "verified" else d.tier
+        table.add_row(name, tier, d.engine, d.target or "—", d.notes)
+    out.print(table)
 
 
 @app.command()
@@ -195,25 +415,109 @@ def run(
     db: Optional[Path] = typer.Option(None, "--db", help="A DuckDB database file holding the source tables."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this date, YYYY-MM-DD (default: today)."),
     param: Optional[List[str]] = typer.Option(None, "--param", "-p", help="Override a parameter: NAME=VALUE."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                          help="Write one row per member to a .parquet or .csv file."),
+    output: Optional[str] = typer.Option(None, "--output", "-o",
+                                         help="Write one row per member to a .parquet or .csv file, or to a "
+                                         "table of the target: table:SCHEMA.NAME (replaced atomically)."),
+    target: Optional[str] = typer.Option(None, "--target", "-t",
+                                         help="Run where the data lives: duckdb:///f.duckdb, sqlite:///f.db, "
+                                         "postgresql://…, mysql+pymysql://…, spark://local[*], sc://…, chdb:///…"),
+    bind: Optional[List[str]] = typer.Option(None, "--bind", help="Read a source of the model from another "
+                                             "table of the target: SOURCE=TABLE (repeatable)."),
 ) -> None:
-    """Compute segments on DuckDB and print their sizes.
+    """Compute segments and print their sizes: on DuckDB, or on the engine where the data lives.
 
     Data files named in the model (.csv, .parquet, .json) are read relative to
-    the model file; table names are read from --db.
+    the model file; table names are read from --db, or from the --target
+    database. Sources are only read (in a read-only transaction where the
+    engine has one).
 
     [bold]Examples[/bold]
 
       segdsl run examples/retail.seg --db segdsl-demo/shop.duckdb --as-of 2026-06-30
 
       segdsl run model.seg --param vip_spend=2500 --output members.parquet
+
+      segdsl run model.seg --target postgresql://analyst@db.internal/shop --output table:marts.segments
     """
 
     def body() -> None:
-        _run(file, db, as_of, _params(param), output)
+        if target is not None:
+            if db is not None:
+                from .diagnostics import error
+
+                raise error("SEG312", "--db and --target cannot be combined", None,
+                            "a DuckDB database is a target too: --target duckdb:///path.duckdb")
+            _run_target(file, target, as_of, _params(param), output, _bindings(bind))
+            return
+        if output is not None and output.startswith("table:"):
+            from .diagnostics import error
+
+            raise error("SEG307", f"`{output}` needs a target to write to", None,
+                        "name the database with --target (for DuckDB: --target duckdb:///path.duckdb)")
+        _run(file, db, as_of, _params(param), Path(output) if output is not None else None)
 
     _guard(body)
+
+
+def _bindings(values: list[str] | None) -> dict[str, str]:
+    from .diagnostics import error
+
+    out: dict[str, str] = {}
+    for item in values or []:
+        source, sep, table = item.partition("=")
+        if not sep or not source or not table:
+            raise error("SEG312", f"`{item}` is not SOURCE=TABLE", None, "for example --bind orders=sales.orders_v2")
+        out[source] = table
+    return out
+
+
+def _run_target(file: Path, url: str, as_of: str | None, params: dict[str, str], output: str | None,
+                bindings: dict[str, str]) -> None:
+    """`segdsl run --target`: compute on the target, print sizes, write a file or a table of the target."""
+    from . import targets
+    from .api import load, parse_as_of
+
+    date = parse_as_of(as_of)
+    model = load(file)
+    table = output[len("table:"):] if output is not None and output.startswith("table:") else None
+    path = Path(output) if output is not None and table is None else None
+    if path is not None and path.suffix.lower() not in (".parquet", ".csv"):
+        from .diagnostics import error
+
+        raise error("SEG307", f"cannot write `{output}`", None,
+                    "the output must end in .parquet or .csv, or be table:SCHEMA.NAME")
+    started = time.perf_counter()
+    with err.status("connecting…"):
+        tgt = targets.open_target(url, model.root, write=table is not None).bind(bindings)
+    try:
+        if table is not None:
+            with err.status(f"writing table {table}…"):
+                targets.write_table(model, tgt, table, date, params)
+            from .dialects import qualified_table
+            from sqlglot import exp
+
+            query = exp.select(exp.Star()).from_(qualified_table(table)).sql(tgt.dialect)
+            compiled = targets.compile_for(model, tgt, date, params)
+            columns, raw = tgt.fetch(query)
+            types = targets.output_types(compiled.ir, columns, compiled.key_type)
+            members = targets.Members(columns, [tuple(targets.normalise(v, types[c]) for v, c in zip(r, columns))
+                                                for r in raw], types)
+            ir = compiled.ir
+        else:
+            with err.status("computing segments…"):
+                compiled = targets.compile_for(model, tgt, date, params)
+                members = targets.run(model, tgt, date, params)
+            ir = compiled.ir
+        if path is not None:
+            with err.status(f"writing {path}…"):
+                targets.write_file(members, path)
+        total, rows = targets.summary(members, ir)
+    finally:
+        tgt.close()
+    _print_summary(ir, total, rows, date, time.perf_counter() - started)
+    if output is not None:
+        out.print(f"wrote {total:,} members to {table if table is not None else path} on "
+                  f"{tgt.describe() if table is not None else 'disk'}")
 
 
 def _run(file: Path, db: Path | None, as_of: str | None, params: dict[str, str], output: Path | None) -> None:

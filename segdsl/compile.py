@@ -29,17 +29,22 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
+from . import dialects as dl
 from . import model as m
 from .diagnostics import SegError, error
 from .model import T
 
-SUPPORTED_DIALECTS = (
-    "duckdb", "postgres", "mysql", "sqlite", "spark", "databricks", "clickhouse", "snowflake", "bigquery",
-    "redshift", "trino", "tsql", "oracle",
-)
+# Verified dialects first, then generated ones: see segdsl.dialects for the tiers and the lowering rules.
+SUPPORTED_DIALECTS = tuple(dl.DIALECTS)
 FILE_SUFFIXES = {".csv": "read_csv_auto", ".parquet": "read_parquet", ".json": "read_json_auto"}
 # Dialects where AGG(x) FILTER (WHERE c) is supported; elsewhere AGG(CASE WHEN c THEN x END).
-_FILTER_DIALECTS = {"duckdb", "postgres", "sqlite", "spark", "databricks"}
+_FILTER_DIALECTS = dl.FILTER_DIALECTS
+# Dialects where a timestamp compared with a TIMESTAMP literal means the same as its date compared with a
+# date (no column type with a zone read differently from the session's): windows compare raw timestamps.
+_RAW_TIME_DIALECTS = {"duckdb", "spark", "databricks"}
+# Dialects that support FILTER but aggregate AGG(CASE WHEN c THEN x END) faster: DuckDB slices its input
+# once per filtered aggregate, which costs a fifth more time in a scan with many conditional aggregates.
+_CASE_AGGREGATE_DIALECTS = {"duckdb"}
 _P = "p"  # alias of the previous layer
 _E = "e"  # alias of the events source in an aggregation
 
@@ -51,6 +56,12 @@ class Options:
     params: dict[str, object] = field(default_factory=dict)
     # Maps a source string of the model (table name or file path) to a table expression.
     source: Callable[[str], exp.Expression] | None = None
+    # Column types of the sources by entity/events name, when read from the data: lets a
+    # dialect treat text keys exactly (binary grouping and ordering) where collations differ.
+    schemas: dict[str, dict[str, T]] | None = None
+    # Compute as_of arithmetic on the engine even for a fixed as_of, as a view with the
+    # engine's current date does; the conformance tests use it to check each dialect's date functions.
+    engine_dates: bool = False
 
 
 def source_table(source: str, dialect: str, root: Path | None = None) -> exp.Expression:
@@ -131,6 +142,7 @@ class _Compiler:
         self.model = model
         self.opt = options
         self.dialect = options.dialect
+        self.low = dl.lowering(options.dialect)
         self.params = {n: options.params.get(n, p.value) for n, p in model.params.items()}
         self.needed = self._closure(outputs)
         self.outputs = [n for n in model.order if n in set(outputs)]
@@ -142,6 +154,8 @@ class _Compiler:
                 self._alloc(("def", n), n)
         self._entity_col(model.entity.key)
         self.aggs: dict[m.Agg, int] = {}  # aggregate -> stage
+        self.ntiles: dict[tuple[m.Expr, int, bool], tuple[int, str]] = {}  # window -> (layer, column)
+        self._level = 0  # the layer being built
         self.def_level: dict[str, int] = {}
         self._levels()
 
@@ -232,12 +246,13 @@ class _Compiler:
         ent = self.model.entity
         key = ent.key
         src = self._source(ent.source)
-        pop_cols = [exp.alias_(_col(c, _E), self.names[("col", c)], quoted=True) for c in self.entity_cols]
-        pop = exp.select(*pop_cols).from_(exp.alias_(src, _E, table=True))
+        pop_cols = [exp.alias_(_col(c, _E), self.names[("col", c)], quoted=True, copy=False) for c in self.entity_cols]
+        pop = exp.select(*pop_cols, copy=False).from_(exp.alias_(src, _E, table=True, copy=False), copy=False)
         if ent.since:
             since = _col(ent.since, _E)
+            since_date = self.low.as_date(since.copy(), self._type(ent.name, ent.since))
             pop = pop.where(exp.or_(exp.Is(this=since, expression=exp.Null()),
-                                    exp.LTE(this=_to_date(since, T.ANY), expression=self._as_of())))
+                                    exp.LTE(this=since_date, expression=self._as_of()), copy=False), copy=False)
         ctes: list[tuple[str, exp.Expression]] = [("population", pop)]
         prev = "population"
         max_level = max(list(self.def_level.values()) + list(self.aggs.values()) + [0])
@@ -254,29 +269,32 @@ class _Compiler:
                 for a in aggs:
                     col = _col(self.names[("agg", a)], alias)
                     value = exp.func("COALESCE", col, exp.Literal.number(0)) if a.func in ("count", "count_distinct") else col
-                    select.append(exp.alias_(value, self.names[("agg", a)], quoted=True))
+                    select.append(exp.alias_(value, self.names[("agg", a)], quoted=True, copy=False))
+            self._level = level
             for n in self.model.order:
                 if n in self.needed and self.def_level.get(n) == level:
-                    select.append(exp.alias_(self._definition(n), self.names[("def", n)], quoted=True))
+                    select.append(exp.alias_(self._definition(n), self.names[("def", n)], quoted=True, copy=False))
                 d = self.model.definition(n) if n in self.needed else None
                 if isinstance(d, m.Segmentation) and d.kind == "rfm" and self.def_level[n] - 1 == level:
                     for score, e, desc in zip("rfm", d.rfm, (True, False, False)):
-                        select.append(exp.alias_(self._ntile(e, 5, desc), self.names[("score", n, score)], quoted=True))
-            q = exp.select(*select).from_(_table(prev, _P))
+                        name = self.names[("score", n, score)]
+                        select.append(exp.alias_(self._shared_ntile(e, 5, desc, name), name, quoted=True, copy=False))
+            q = exp.select(*select, copy=False).from_(_table(prev, _P), copy=False)
             for name, alias, key_name in joins:
+                member_key = self.low.key(_col(self.names[("col", key)], _P), self._type(ent.name, key))
                 q = q.join(_table(name, alias),
-                           on=exp.EQ(this=_col(self.names[("col", key)], _P), expression=_col(key_name, alias)),
-                           join_type="left")
+                           on=exp.EQ(this=member_key, expression=_col(key_name, alias)),
+                           join_type="left", copy=False)
             layer = f"layer_{level}"
             ctes.append((layer, q))
             prev = layer
         final = exp.select(
-            exp.alias_(_col(self.names[("col", key)], _P), key, quoted=True),
-            *[exp.alias_(_col(self.names[("def", n)], _P), n, quoted=True) for n in self.outputs],
-            *self._score_outputs(),
-        ).from_(_table(prev, _P))
+            exp.alias_(_col(self.names[("col", key)], _P), key, quoted=True, copy=False),
+            *[exp.alias_(_col(self.names[("def", n)], _P), n, quoted=True, copy=False) for n in self.outputs],
+            *self._score_outputs(), copy=False,
+        ).from_(_table(prev, _P), copy=False)
         for name, body in ctes:
-            final = final.with_(exp.to_identifier(name, quoted=True), as_=body)
+            final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
         return final
 
     def _score_outputs(self) -> list[exp.Expression]:
@@ -286,7 +304,7 @@ class _Compiler:
             if isinstance(d, m.Segmentation) and d.kind == "rfm":
                 for score in "rfm":
                     name = self.names[("score", n, score)]
-                    out.append(exp.alias_(_col(name, _P), name, quoted=True))
+                    out.append(exp.alias_(_col(name, _P), name, quoted=True, copy=False))
         return out
 
     def _source(self, source: str) -> exp.Expression:
@@ -295,21 +313,99 @@ class _Compiler:
         return source_table(source, self.dialect)
 
     def _as_of(self) -> exp.Expression:
-        return _date_lit(self.opt.as_of) if self.opt.as_of else exp.CurrentDate()
+        return self.low.date_literal(self.opt.as_of) if self.opt.as_of else self.low.current_date()
+
+    def _time_type(self, e: m.Expr) -> T:
+        """The type of a date-like expression as far as SQL knows it.
+
+        A shift of a value of unknown type is typed DATE by the model, but the
+        value may be a timestamp: its date must still be taken, so it counts
+        as unknown here (and so does a feature defined by such a shift).
+        """
+        if isinstance(e, m.DateShift) and not e.operand.type.is_time:
+            return T.ANY
+        if isinstance(e, m.FeatureRef) and e.name in self.model.features:
+            return self._time_type(self.model.features[e.name].expr)
+        return e.type
+
+    def _type(self, source: str, column: str | None) -> T:
+        """The type of a source column when the schema is known (entity or events name)."""
+        return (self.opt.schemas or {}).get(source, {}).get(column or "", T.ANY)
+
+    def _literal(self, value: object) -> exp.Expression:
+        """A typed value as a literal of the dialect (dates are text on SQLite, N'' on T-SQL)."""
+        if isinstance(value, str):
+            return self.low.text_literal(value)
+        if isinstance(value, dt.datetime):
+            return self.low.timestamp_literal(value)
+        if isinstance(value, dt.date):
+            return self.low.date_literal(value)
+        return literal(value)
 
     def _aggregation(self, source: str, aggs: list[m.Agg], prev: str) -> exp.Select:
         ev = self.model.events[source]
-        by = _col(ev.by, _E)
-        cols = [exp.alias_(by, "_key", quoted=True)]
-        for a in aggs:
-            cols.append(exp.alias_(self._agg_sql(a), self.names[("agg", a)], quoted=True))
-        at_type = T.ANY
-        q = exp.select(*cols).from_(exp.alias_(self._source(ev.source), _E, table=True))
+        by = self.low.key(_col(ev.by, _E), self._type(source, ev.by))
+        cols = [exp.alias_(by, "_key", quoted=True, copy=False)]
+        common, residuals = _split_filters(aggs)
+        for a, residual in zip(aggs, residuals):
+            cols.append(exp.alias_(self._agg_sql(a, residual), self.names[("agg", a)], quoted=True, copy=False))
+        at_type = self._at_type(source)
+        q = exp.select(*cols, copy=False).from_(exp.alias_(self._source(ev.source), _E, table=True, copy=False), copy=False)
         if any(self._uses_members(a) for a in aggs):
-            q = q.join(_table(prev, _P),
-                       on=exp.EQ(this=by.copy(), expression=_col(self.names[("col", self.model.entity.key)], _P)))
-        q = q.where(exp.LTE(this=_to_date(_col(ev.at, _E), at_type), expression=self._as_of()))
-        return q.group_by(by.copy())
+            ent = self.model.entity
+            member_key = self.low.key(_col(self.names[("col", ent.key)], _P), self._type(ent.name, ent.key))
+            q = q.join(_table(prev, _P), on=exp.EQ(this=by.copy(), expression=member_key), copy=False)
+        cut = self._time_bound(_col(ev.at, _E), at_type, "<=", self.opt.as_of)
+        if cut is None:
+            cut = exp.LTE(this=self.low.as_date(_col(ev.at, _E), at_type), expression=self._as_of())
+        conditions = [cut] + [_paren(self.expr(c)) for c in common]
+        if all(residuals):
+            # Every aggregate is filtered: rows that no aggregate counts need not be grouped.
+            conditions.append(exp.Paren(this=exp.or_(*(self._conjunction(r) for r in residuals), copy=False)))
+        return q.where(exp.and_(*conditions, copy=False), copy=False).group_by(by.copy(), copy=False)
+
+    def _conjunction(self, items: tuple[m.Expr, ...]) -> exp.Expression:
+        if len(items) == 1:
+            return _paren(self.expr(items[0]))
+        return exp.Paren(this=exp.and_(*(_paren(self.expr(i)) for i in items), copy=False))
+
+    def _is_event_time(self, e: m.Expr) -> bool:
+        """Whether an expression is the time column of an events source (only read inside its aggregates)."""
+        return (isinstance(e, m.Column) and e.source is not None and e.source in self.model.events
+                and self.model.events[e.source].at == e.name)
+
+    def _at_type(self, source: str) -> T:
+        """The type of an events source's time column: from the schema, else from the model's typed uses of it."""
+        t = self._type(source, self.model.events[source].at)
+        if t is not T.ANY:
+            return t
+        at = self.model.events[source].at
+        for a in self.aggs:
+            if a.source != source:
+                continue
+            for part in (a.arg, a.filter):
+                for node in (m.walk(part) if part is not None else ()):
+                    if isinstance(node, m.Column) and node.source == source and node.name == at:
+                        if node.type is not T.ANY:
+                            return node.type
+        return T.ANY
+
+    def _time_bound(self, x: exp.Expression, t: T, op: str, bound: dt.date | None) -> exp.Expression | None:
+        """`date(x) op bound` as a comparison of the raw timestamp, or None where that is not known to be equal.
+
+        `CAST(ts AS DATE) <= d` is `ts < TIMESTAMP 'd+1'` for a timestamp without a time zone (and for one
+        with a zone where both sides are read in the session's zone): the comparison needs no cast per
+        row and a Parquet reader can skip row groups by their statistics.
+        """
+        if t is not T.TIMESTAMP or bound is None or self.dialect not in _RAW_TIME_DIALECTS:
+            return None
+        try:
+            day = dt.timedelta(days=1)
+            edge = {"<=": bound + day, "<": bound, ">": bound + day, ">=": bound}[op]
+        except OverflowError:
+            return None
+        literal_ = self.low.timestamp_literal(dt.datetime.combine(edge, dt.time()))
+        return (exp.LT if op in ("<=", "<") else exp.GTE)(this=x, expression=literal_)
 
     def _uses_members(self, a: m.Agg) -> bool:
         for part in (a.arg, a.filter):
@@ -321,10 +417,16 @@ class _Compiler:
                         return True
         return False
 
-    def _agg_sql(self, a: m.Agg) -> exp.Expression:
+    def _agg_sql(self, a: m.Agg, residual: tuple[m.Expr, ...] | None = None) -> exp.Expression:
+        """An aggregate; `residual` is the part of its filter the WHERE clause does not already apply."""
         arg = self.expr(a.arg) if a.arg is not None else None
-        cond = self.expr(a.filter) if a.filter is not None else None
-        use_filter = self.dialect in _FILTER_DIALECTS
+        if arg is not None:
+            arg = self.low.aggregate_arg(a.func, arg, a.arg.type)
+        if residual is None or (a.filter is not None and residual == _conjuncts(a.filter)):
+            cond = self.expr(a.filter) if a.filter is not None else None
+        else:
+            cond = self._conjunction(residual) if residual else None
+        use_filter = self.low.filter_clause and self.dialect not in _CASE_AGGREGATE_DIALECTS
         if cond is not None and not use_filter:
             arg = exp.Case(ifs=[exp.If(this=cond, true=arg if arg is not None else exp.Literal.number(1))])
         func = a.func
@@ -337,7 +439,21 @@ class _Compiler:
             agg = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[func](this=arg)
         if cond is not None and use_filter:
             agg = exp.Filter(this=agg, expression=exp.Where(this=cond))
-        return agg
+        return self.low.aggregate_result(a.func, agg, a.arg.type if a.arg is not None else T.ANY)
+
+    def _shared_ntile(self, e: m.Expr, n: int, descending: bool, column: str) -> exp.Expression:
+        """An NTILE, or the column of an earlier layer that holds the same one.
+
+        Each window is a sort of the whole population: `quantile(revenue, 5)`
+        and the monetary score of `rfm(…, monetary: revenue)` are one window.
+        """
+        key = (e, n, descending)
+        earlier = self.ntiles.get(key)
+        if earlier is not None and earlier[0] < self._level:
+            return _col(earlier[1], _P)
+        if earlier is None:
+            self.ntiles[key] = (self._level, column)
+        return self._ntile(e, n, descending)
 
     def _ntile(self, e: m.Expr, n: int, descending: bool) -> exp.Expression:
         x = self.expr(e)
@@ -347,8 +463,7 @@ class _Compiler:
             this=exp.Anonymous(this="NTILE", expressions=[exp.Literal.number(n)]),
             partition_by=[part],
             order=exp.Order(expressions=[exp.Ordered(this=x.copy(), desc=descending, nulls_first=False),
-                                         exp.Ordered(this=_col(self.names[("col", self.model.entity.key)], _P),
-                                                     nulls_first=False)]),
+                                         exp.Ordered(this=self._key_order(), nulls_first=False)]),
         )
         return exp.Case(ifs=[exp.If(this=missing, true=exp.Null())], default=window)
 
@@ -373,7 +488,7 @@ class _Compiler:
                                   true=exp.Literal.string(label)))
             return exp.Case(ifs=ifs, default=exp.Literal.string(labels[-1]))
         if d.kind == "quantile":
-            return self._ntile(d.subject, d.n, False)
+            return self._shared_ntile(d.subject, d.n, False, self.names[("def", n)])
         return self._rfm_label(n)
 
     def _rfm_label(self, n: str) -> exp.Expression:
@@ -405,9 +520,9 @@ class _Compiler:
         return exp.Case(ifs=ifs, default=exp.Literal.string("lost"))
 
     def _holdout(self, d: m.Holdout) -> exp.Expression:
-        key = exp.cast(_col(self.names[("col", self.model.entity.key)], _P), exp.DataType.build("TEXT"))
-        text = exp.DPipe(this=exp.Literal.string(d.seed + ":"), expression=key, safe=True)
-        bucket = hash_bucket(text, self.dialect)
+        key = self.low.key_text(_col(self.names[("col", self.model.entity.key)], _P))
+        text = self.low.concat(self.low.text_literal(d.seed + ":"), key)
+        bucket = self.low.hash_bucket(text)
         ifs = [exp.If(this=exp.LT(this=bucket.copy(), expression=exp.Literal.number(bound)),
                       true=exp.Literal.string(name)) for name, bound in d.bounds()[:-1]]
         split = exp.Case(ifs=ifs, default=exp.Literal.string(d.arms[-1][0]))
@@ -422,13 +537,24 @@ class _Compiler:
         return getattr(self, "_x_" + type(e).__name__)(e)
 
     def _x_Const(self, e: m.Const) -> exp.Expression:
-        return literal(e.value)
+        return self._at(e, lambda: self._literal(e.value))
+
+    @staticmethod
+    def _at(e: m.Expr, build: Callable[[], exp.Expression]) -> exp.Expression:
+        """Build SQL for a node; a dialect's refusal (SEG311) points at the node in the .seg file."""
+        try:
+            return build()
+        except SegError as exc:
+            if e.span is not None:
+                exc.diagnostics = [d if d.span is not None else type(d)(d.code, d.message, e.span, d.hint, d.severity)
+                                   for d in exc.diagnostics]
+            raise
 
     def _x_AsOf(self, e: m.AsOf) -> exp.Expression:
         return self._as_of()
 
     def _x_ParamRef(self, e: m.ParamRef) -> exp.Expression:
-        return literal(self.params[e.name])
+        return self._at(e, lambda: self._literal(self.params[e.name]))
 
     def _x_Column(self, e: m.Column) -> exp.Expression:
         if e.source is None:
@@ -460,16 +586,14 @@ class _Compiler:
     def _x_Arith(self, e: m.Arith) -> exp.Expression:
         left, right = exp.Paren(this=self.expr(e.left)), exp.Paren(this=self.expr(e.right))
         if e.op == "/":
-            double = exp.DataType.build("DOUBLE")
-            return exp.Div(this=exp.cast(left, double),
-                           expression=exp.func("NULLIF", exp.cast(right, double), exp.Literal.number(0)))
+            return self.low.divide(left, right)
         cls = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[e.op]
         return cls(this=left, expression=right)
 
     def _constant_date(self, e: m.Expr) -> dt.date | None:
         """Fold as_of arithmetic to a date when as_of is fixed at compile time."""
         if isinstance(e, m.AsOf):
-            return self.opt.as_of
+            return None if self.opt.engine_dates else self.opt.as_of
         if isinstance(e, m.Const) and isinstance(e.value, dt.date) and not isinstance(e.value, dt.datetime):
             return e.value
         if isinstance(e, m.ParamRef) and isinstance(self.params[e.name], dt.date) and not isinstance(
@@ -483,73 +607,97 @@ class _Compiler:
     def _x_DateShift(self, e: m.DateShift) -> exp.Expression:
         folded = self._constant_date(e)
         if folded is not None:
-            return _date_lit(folded)
+            return self.low.date_literal(folded)
         amount, unit = (e.amount * 7, "day") if e.unit == "week" else (e.amount, e.unit)
-        return exp.DateAdd(this=self.expr(e.operand), expression=_num(amount), unit=exp.var(unit.upper()))
+        return self.low.shift(self.expr(e.operand), amount, unit, e.type)
 
     def _x_Compare(self, e: m.Compare) -> exp.Expression:
-        cls = {"=": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}[e.op]
-        return cls(this=self.expr(e.left), expression=self.expr(e.right))
+        return self.low.compare(e.op, self.expr(e.left), e.left.type, self.expr(e.right), e.right.type)
 
     def _x_And(self, e: m.And) -> exp.Expression:
-        return exp.and_(*(_paren(self.expr(i)) for i in e.items))
+        return exp.and_(*(_paren(self.expr(i)) for i in e.items), copy=False)
 
     def _x_Or(self, e: m.Or) -> exp.Expression:
-        return exp.Paren(this=exp.or_(*(_paren(self.expr(i)) for i in e.items)))
+        return exp.Paren(this=exp.or_(*(_paren(self.expr(i)) for i in e.items), copy=False))
 
     def _x_InList(self, e: m.InList) -> exp.Expression:
-        x = exp.In(this=self.expr(e.subject), expressions=[self.expr(i) for i in e.items])
+        x = self.low.in_list(self.expr(e.subject), e.subject.type, [(self.expr(i), i.type) for i in e.items])
         return exp.Not(this=x) if e.negated else x
 
     def _x_Between(self, e: m.Between) -> exp.Expression:
         subject = self.expr(e.subject)
         low, high = self.expr(e.low), self.expr(e.high)
+        types = (e.subject.type, e.low.type, e.high.type)
         if e.by_date:
-            subject = _to_date(subject, e.subject.type)
-            low, high = _to_date(low, e.low.type), _to_date(high, e.high.type)
-        x = exp.Between(this=subject, low=low, high=high)
+            subject = self.low.as_date(subject, self._time_type(e.subject))
+            low, high = self.low.as_date(low, self._time_type(e.low)), self.low.as_date(high, self._time_type(e.high))
+            types = (T.DATE, T.DATE, T.DATE)
+        x = self.low.between(subject, types[0], low, types[1], high, types[2])
         return exp.Not(this=x) if e.negated else x
 
     def _x_IsMissing(self, e: m.IsMissing) -> exp.Expression:
-        x = exp.Is(this=self.expr(e.subject), expression=exp.Null())
+        x = exp.Is(this=_paren(self.expr(e.subject)), expression=exp.Null())
         return exp.Not(this=x) if e.negated else x
 
     def _x_TextMatch(self, e: m.TextMatch) -> exp.Expression:
         subject, pattern = self.expr(e.subject), self.expr(e.pattern)
         if e.op == "like":
-            x: exp.Expression = exp.Like(this=subject, expression=pattern)
+            x: exp.Expression = self.low.like(subject, pattern, self._constant_text(e.pattern))
         elif e.op == "contains":
-            x = exp.GT(this=exp.StrPosition(this=subject, substr=pattern), expression=exp.Literal.number(0))
+            x = self.low.contains(subject, pattern)
         else:
-            x = exp.EQ(this=exp.Substring(this=subject, start=exp.Literal.number(1),
-                                          length=exp.Length(this=pattern.copy())), expression=pattern)
+            x = self.low.starts_with(subject, pattern)
         return exp.Not(this=exp.Paren(this=x)) if e.negated else x
 
+    def _constant_text(self, e: m.Expr) -> str | None:
+        """The text of a pattern known at compile time (a literal or a parameter)."""
+        value = e.value if isinstance(e, m.Const) else self.params.get(e.name) if isinstance(e, m.ParamRef) else None
+        return value if isinstance(value, str) else None
+
+    def _key_order(self) -> exp.Expression:
+        """The entity key as a tie-breaker in quantiles: text keys in code point order everywhere."""
+        ent = self.model.entity
+        return self.low.key(_col(self.names[("col", ent.key)], _P), self._type(ent.name, ent.key), ordering=True)
+
     def _x_DateWindow(self, e: m.DateWindow) -> exp.Expression:
-        subject = _to_date(self.expr(e.subject), e.subject.type)
+        if e.subject.type is T.TIMESTAMP and self.dialect in _RAW_TIME_DIALECTS:
+            low = self._constant_date(e.lower) if e.lower is not None else None
+            high = self._constant_date(e.upper) if e.upper is not None else None
+            if (e.lower is None or low is not None) and (e.upper is None or high is not None):
+                if high is not None and self._is_event_time(e.subject) and self.opt.as_of is not None and (
+                        high > self.opt.as_of or (high == self.opt.as_of and e.upper_inclusive)):
+                    high = None  # every aggregation already keeps only events up to the end of the as_of day
+                    if low is None:
+                        return exp.true()
+                raw = [self._time_bound(self.expr(e.subject), T.TIMESTAMP, op, bound) for op, bound in (
+                    (">=" if e.lower_inclusive else ">", low), ("<=" if e.upper_inclusive else "<", high))
+                    if bound is not None]
+                if raw and all(r is not None for r in raw):
+                    return exp.Paren(this=exp.and_(*raw, copy=False)) if len(raw) > 1 else raw[0]
+        subject = self.low.as_date(self.expr(e.subject), self._time_type(e.subject))
         parts = []
         if e.lower is not None:
-            low = _to_date(self.expr(e.lower), e.lower.type)
+            low = self.low.as_date(self.expr(e.lower), self._time_type(e.lower))
             parts.append((exp.GTE if e.lower_inclusive else exp.GT)(this=subject.copy(), expression=low))
         if e.upper is not None:
-            high = _to_date(self.expr(e.upper), e.upper.type)
+            high = self.low.as_date(self.expr(e.upper), self._time_type(e.upper))
             parts.append((exp.LTE if e.upper_inclusive else exp.LT)(this=subject.copy(), expression=high))
-        return exp.Paren(this=exp.and_(*parts)) if len(parts) > 1 else parts[0]
+        return exp.Paren(this=exp.and_(*parts, copy=False)) if len(parts) > 1 else parts[0]
 
     def _x_DaysBetween(self, e: m.DaysBetween) -> exp.Expression:
         a, b = self._constant_date(e.start), self._constant_date(e.end)
         if a is not None and b is not None:
             return _num((b - a).days)
-        start = _to_date(self.expr(e.start), e.start.type)
-        end = _to_date(self.expr(e.end), e.end.type)
-        return exp.DateDiff(this=end, expression=start, unit=exp.var("DAY"))
+        start = self.low.as_date(self.expr(e.start), self._time_type(e.start))
+        end = self.low.as_date(self.expr(e.end), self._time_type(e.end))
+        return self.low.days_between(start, end)
 
     def _x_YearsBetween(self, e: m.YearsBetween) -> exp.Expression:
-        start = _to_date(self.expr(e.start), e.start.type)
-        end = _to_date(self.expr(e.end), e.end.type)
+        start = self.low.as_date(self.expr(e.start), self._time_type(e.start))
+        end = self.low.as_date(self.expr(e.end), self._time_type(e.end))
 
         def part(unit: str, x: exp.Expression) -> exp.Expression:
-            return exp.Extract(this=exp.var(unit), expression=x.copy())
+            return self.low.date_part(unit, x.copy())
 
         def month_day(x: exp.Expression) -> exp.Expression:
             return exp.Add(this=exp.Mul(this=part("MONTH", x), expression=exp.Literal.number(100)),
@@ -563,6 +711,25 @@ class _Compiler:
         raise AssertionError("member aggregates are compiled by reports")
 
 
+def _conjuncts(e: m.Expr) -> tuple[m.Expr, ...]:
+    """The parts of a condition joined by `and`, flattened."""
+    if isinstance(e, m.And):
+        return tuple(c for item in e.items for c in _conjuncts(item))
+    return (e,)
+
+
+def _split_filters(aggs: list[m.Agg]) -> tuple[tuple[m.Expr, ...], list[tuple[m.Expr, ...]]]:
+    """The conditions every aggregate of a scan filters on, and what is left of each aggregate's filter.
+
+    The common conditions go to the WHERE clause: an aggregate over no rows is
+    the same as one whose FILTER matched no rows (count 0 after the layer's
+    COALESCE, otherwise missing), so the results do not change.
+    """
+    parts = [_conjuncts(a.filter) if a.filter is not None else () for a in aggs]
+    common = tuple(c for c in parts[0] if all(c in p for p in parts[1:])) if parts else ()
+    return common, [tuple(c for c in p if c not in common) for p in parts]
+
+
 def _plain(v: float) -> int | float:
     return int(v) if float(v).is_integer() else v
 
@@ -570,26 +737,11 @@ def _plain(v: float) -> int | float:
 def hash_bucket(text: exp.Expression, dialect: str) -> exp.Expression:
     """A number 0…9999 from MD5(text): the first 8 hex digits, modulo 10000.
 
-    The digits are turned into a number with plain arithmetic over STRPOS in
-    a digit string, which every engine with MD5 computes identically.
+    Each dialect turns the digits into a number its own way (segdsl.dialects):
+    a hex cast, CONV, a bit string, or plain arithmetic over STRPOS in a digit
+    string; every one computes the same number.
     """
-    digest = exp.Lower(this=exp.MD5(this=text))
-    if dialect == "duckdb":
-        hex8 = exp.DPipe(this=exp.Literal.string("0x"),
-                         expression=exp.Substring(this=digest, start=exp.Literal.number(1),
-                                                  length=exp.Literal.number(8)), safe=True)
-        value: exp.Expression = exp.cast(hex8, exp.DataType.build("BIGINT"))
-    else:
-        value = exp.Literal.number(0)
-        for i in range(8):
-            digit = exp.Sub(this=exp.StrPosition(this=exp.Literal.string("0123456789abcdef"),
-                                                 substr=exp.Substring(this=digest.copy(),
-                                                                      start=exp.Literal.number(i + 1),
-                                                                      length=exp.Literal.number(1))),
-                            expression=exp.Literal.number(1))
-            value = exp.Add(this=exp.Mul(this=exp.Paren(this=value), expression=exp.Literal.number(16)),
-                            expression=exp.Paren(this=digit))
-    return exp.Mod(this=exp.Paren(this=value), expression=exp.Literal.number(10000))
+    return dl.lowering(dialect).hash_bucket(text)
 
 
 def check_dialect(dialect: str) -> str:
@@ -597,8 +749,10 @@ def check_dialect(dialect: str) -> str:
     if d not in SUPPORTED_DIALECTS:
         from .diagnostics import did_you_mean
 
+        hint = did_you_mean(d, SUPPORTED_DIALECTS)
+        listing = f"verified: {', '.join(dl.VERIFIED)}; generated: {', '.join(dl.GENERATED)}"
         raise error("SEG303", f"unknown dialect `{dialect}`", None,
-                    (did_you_mean(d, SUPPORTED_DIALECTS) or "") + f" dialects: {', '.join(SUPPORTED_DIALECTS)}")
+                    f"{hint} dialects are {listing}" if hint else f"dialects are {listing}")
     return d
 
 
@@ -622,19 +776,69 @@ def segment_members(model: m.Model, options: Options, segment: str) -> exp.Selec
         labels = model.definition(owner).labels
         if case not in labels:
             raise error("SEG306", f"`{owner}` has no case `{case}`", None, did_you_mean(case, labels))
-        cond: exp.Expression = exp.EQ(this=_col(owner), expression=exp.Literal.string(case))
+        cond: exp.Expression = _case_test(model, options.dialect, owner, case)
     else:
         cond = _col(owner)
     return exp.select(_col(key)).from_(exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("m")))).where(cond)
 
 
+def _case_test(model: m.Model, dialect: str, owner: str, case: str, table: str | None = None) -> exp.Expression:
+    """`owner = 'case'` compared exactly; a quantile's cases are numbers."""
+    d = model.definition(owner)
+    if isinstance(d, m.Segmentation) and d.type is T.NUMBER:
+        return exp.EQ(this=_col(owner, table), expression=exp.Literal.number(case))
+    return dl.lowering(dialect).compare("=", _col(owner, table), T.TEXT, exp.Literal.string(case), T.TEXT)
+
+
+def long_members(model: m.Model, options: Options, names: list[str] | None = None) -> exp.Select:
+    """(key, segment) pairs, one row per member and segment it belongs to: the shape activation tools load.
+
+    A segment appears as its name, a case of a segmentation or an arm of a
+    holdout as `name.case`. The membership is computed once and unpivoted by
+    a join with the list of names, so the model's sources are scanned once.
+    """
+    wanted = [n for n in (names or list(model.order)) if n in model.segments or n in model.segmentations
+              or n in model.holdouts]
+    if not wanted:
+        raise error("SEG306", "the model has no segments to list", None, "define a segment or a segmentation")
+    inner = membership(model, options, wanted)
+    key = model.entity.key
+    low = dl.lowering(options.dialect)
+    names_q: exp.Expression | None = None
+    for n in wanted:
+        row = exp.select(exp.alias_(exp.Literal.string(n), "name", quoted=True))
+        names_q = row if names_q is None else exp.union(names_q, row, distinct=False)
+    ifs = []
+    for n in wanted:
+        is_n = low.compare("=", _col("name", "n"), T.TEXT, exp.Literal.string(n), T.TEXT)
+        if n in model.segments:
+            label: exp.Expression = exp.Case(ifs=[exp.If(this=_col(n, "m"), true=exp.Literal.string(n))])
+        else:
+            label = low.concat(exp.Literal.string(n + "."), exp.cast(_col(n, "m"), exp.DataType.build("TEXT")))
+        ifs.append(exp.If(this=is_n, true=label))
+    pairs = exp.select(exp.alias_(_col(key, "m"), key, quoted=True),
+                       exp.alias_(exp.Case(ifs=ifs), "segment", quoted=True)).from_(
+        exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("m")))).join(
+        exp.Subquery(this=names_q, alias=exp.TableAlias(this=exp.to_identifier("n"))), join_type="cross")
+    return exp.select(_col(key, "l"), _col("segment", "l")).from_(
+        exp.Subquery(this=pairs, alias=exp.TableAlias(this=exp.to_identifier("l")))).where(
+        exp.Not(this=exp.Is(this=_col("segment", "l"), expression=exp.Null())))
+
+
+def finish(query: exp.Expression, dialect: str) -> exp.Expression:
+    """The query with the dialect's whole-query rules applied (settings, booleans, name checks)."""
+    return dl.lowering(dialect).finish(query.copy())
+
+
 def to_sql(query: exp.Expression, dialect: str, pretty: bool = True) -> str:
+    """SQL text for a dialect; anything sqlglot would drop or approximate is a diagnostic (SEG311)."""
     try:
-        return query.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+        return finish(query, dialect).sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE,
+                                          copy=False)  # finish() works on a copy already
     except sqlglot.errors.UnsupportedError as exc:
-        raise SegError([error("SEG303", f"cannot express this model in {dialect}: {exc}", None,
-                              "choose another dialect").diagnostics[0]]) from None
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not supported"
+        raise dl.unsupported("this model", dialect, reason) from None
 
 
-__all__ = ["Options", "membership", "segment_members", "to_sql", "literal", "source_table", "check_dialect",
-           "SUPPORTED_DIALECTS", "hash_bucket"]
+__all__ = ["Options", "membership", "segment_members", "long_members", "to_sql", "finish", "literal",
+           "source_table", "check_dialect", "SUPPORTED_DIALECTS", "hash_bucket"]

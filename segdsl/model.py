@@ -165,7 +165,7 @@ class DateShift:
 
     @property
     def type(self) -> T:
-        return self.operand.type if self.operand.type.is_time else T.DATE
+        return self.operand.type if self.operand.type.is_time else T.ANY
 
 
 @dataclass(frozen=True)
@@ -520,6 +520,9 @@ class Model:
     reports: dict[str, Report]
     order: tuple[str, ...]
     files: tuple[str, ...] = ()
+    # Params that fix the shape of a partition (bucket edges, quantile counts): the
+    # labels depend on them, so they are not overridable at run time.
+    structural_params: frozenset[str] = frozenset()
 
     def definition(self, name: str):
         for table in (self.features, self.segments, self.segmentations, self.holdouts):

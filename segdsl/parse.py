@@ -21,7 +21,7 @@ from . import syntax as s
 from .diagnostics import Diagnostic, SegError, SourceCache, Span
 
 DEFINITION_START = re.compile(
-    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report)\b", re.M
+    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive)\b", re.M
 )
 MAX_SYNTAX_ERRORS = 20
 
@@ -36,7 +36,11 @@ def grammar_text() -> str:
 
 @lru_cache(maxsize=1)
 def parser() -> Lark:
-    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False)
+    # The LALR tables are cached in the temporary folder (keyed by the grammar
+    # text and lark's version): building them takes longer than checking all
+    # the examples, and `segdsl check` should start at once.
+    return Lark(grammar_text(), parser="lalr", lexer="contextual", propagate_positions=True, maybe_placeholders=False,
+                cache=True)
 
 
 # Friendly names for the grammar's terminals, used in "expected …" hints.
@@ -138,8 +142,26 @@ def _chunk_errors(text: str, file: str) -> list[Diagnostic]:
     return found
 
 
+_PARSED: dict[tuple[str, str], s.File] = {}
+
+
 def parse(text: str, file: str = "<text>") -> s.File:
-    """Parse one file; raise SegError with every syntax problem found."""
+    """Parse one file; raise SegError with every syntax problem found.
+
+    Trees are immutable, so a file imported by many models (a shared
+    `common.seg` in a folder being checked) is parsed once per process.
+    """
+    cached = _PARSED.get((file, text))
+    if cached is not None:
+        return cached
+    result = _parse(text, file)
+    if len(_PARSED) >= 256:
+        _PARSED.clear()
+    _PARSED[(file, text)] = result
+    return result
+
+
+def _parse(text: str, file: str) -> s.File:
     try:
         tree = parser().parse(text)
     except UnexpectedInput as exc:
@@ -362,13 +384,25 @@ class _Builder(Transformer):
         return children[0]
 
     def entity(self, meta, children):
-        name, source, key, *since = children
+        name, source, key, *rest = children
+        columns = next((c for c in rest if isinstance(c, tuple)), None)
+        since = next((c for c in rest if isinstance(c, s.Name)), None)
         return s.Entity(name, _unquote_string(source.value), self._tok_span(source), key,
-                        since[0] if since else None, self._span(meta))
+                        since, self._span(meta), columns)
 
     def events(self, meta, children):
-        name, source, by, at = children
-        return s.Events(name, _unquote_string(source.value), self._tok_span(source), by, at, self._span(meta))
+        name, source, by, at, *columns = children
+        return s.Events(name, _unquote_string(source.value), self._tok_span(source), by, at, self._span(meta),
+                        columns[0] if columns else None)
+
+    def columns(self, meta, children):
+        return tuple(children)
+
+    def column_decl(self, meta, children):
+        return s.ColumnDecl(children[0], children[1])
+
+    def exclusive(self, meta, children):
+        return s.Exclusive(tuple(children), self._span(meta))
 
     def feature(self, meta, children):
         return s.Feature(children[0], children[1], self._span(meta))

@@ -171,6 +171,14 @@ class Param:
 
 
 @dataclass(frozen=True)
+class ColumnDecl:
+    """`country text` in a `columns (…)` clause: a column and its language type."""
+
+    name: Name
+    type: Name
+
+
+@dataclass(frozen=True)
 class Entity:
     name: Name
     source: str
@@ -178,6 +186,7 @@ class Entity:
     key: Name
     since: Name | None
     span: Span
+    columns: tuple[ColumnDecl, ...] | None = None  # None: not declared
 
 
 @dataclass(frozen=True)
@@ -188,6 +197,7 @@ class Events:
     by: Name
     at: Name
     span: Span
+    columns: tuple[ColumnDecl, ...] | None = None  # None: not declared
 
 
 @dataclass(frozen=True)
@@ -249,10 +259,36 @@ class Report:
     span: Span
 
 
-Definition = Union[Import, Param, Entity, Events, Feature, Segment, Segmentation, Holdout, Report]
+@dataclass(frozen=True)
+class Exclusive:
+    """`exclusive a, b, c`: segments meant to share no member (checked against data)."""
+
+    segments: tuple[Name, ...]
+    span: Span
+
+
+Definition = Union[Import, Param, Entity, Events, Feature, Segment, Segmentation, Holdout, Report, Exclusive]
 
 
 @dataclass(frozen=True)
 class File:
     path: str
     definitions: tuple[Definition, ...]
+
+
+_SPAN_FIELDS = frozenset({"span", "source_span", "percent_span"})
+
+
+def without_spans(node: object) -> object:
+    """A node as nested tuples without its source positions.
+
+    Two texts that say the same thing (the formatter's input and output) give
+    equal results, whatever their layout; `File.path` is left out as well.
+    """
+    if isinstance(node, tuple):
+        return tuple(without_spans(x) for x in node)
+    fields = getattr(node, "__dataclass_fields__", None)
+    if fields is None:
+        return node
+    skip = _SPAN_FIELDS | ({"path"} if isinstance(node, File) else frozenset())
+    return (type(node).__name__,) + tuple((f, without_spans(getattr(node, f))) for f in fields if f not in skip)

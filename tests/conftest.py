@@ -45,3 +45,9 @@ def demo_db(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("demo")
     demo.generate(folder, customers=3000, seed=7)
     return demo.build_database(folder)
+
+
+# The verified engines (DuckDB, SQLite, PostgreSQL, MariaDB, Spark, ClickHouse) as session fixtures.
+from engines import (  # noqa: E402,F401
+    chdb_session, engine, engine_folder, loaded_engines, pytest_terminal_summary, spark_session,
+)

@@ -45,7 +45,9 @@ def test_usage_errors_exit_two(tmp_path):
 def test_compile_prints_sql_that_duckdb_parses():
     result = invoke("compile", EXAMPLES / "retail.seg", "--as-of", "2026-06-30")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.lstrip().startswith("WITH")
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("-- segdsl") and "retail.seg" in lines[0]  # the header names the model
+    assert next(x for x in lines if not x.startswith("--")).startswith("WITH")
     import sqlglot
 
     sqlglot.parse_one(result.stdout, read="duckdb")
@@ -123,7 +125,10 @@ def test_internal_errors_are_reported_not_raised(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("unexpected state")
 
+    import segdsl.check
+
     monkeypatch.setattr(segdsl.api, "check", boom)
+    monkeypatch.setattr(segdsl.check, "check", boom)  # `segdsl check` calls the checker directly
     result = invoke("check", EXAMPLES / "retail.seg")
     assert result.exit_code == 3
     assert "error[SEG900]: internal error: RuntimeError: unexpected state" in result.stderr

@@ -51,9 +51,9 @@ def test_golden(case: str) -> None:
     if os.environ.get("SEGDSL_UPDATE_GOLDEN") or not expected_file.exists():
         expected_file.write_text(actual, encoding="utf-8")
     assert actual == expected_file.read_text(encoding="utf-8")
-    # The case is named after the code it shows, and that code comes first.
+    # The case is named after the code it shows (an error, or a lint's warning).
     wanted = case.split("_")[0]
-    assert re.search(rf"^error\[{wanted}\]", stderr, re.M), stderr
+    assert re.search(rf"^(error|warning|note)\[{wanted}\]", stderr, re.M), stderr
 
 
 def test_every_code_has_a_golden_case() -> None:
@@ -68,6 +68,6 @@ def test_every_diagnostic_has_place_caret_and_message() -> None:
             continue
         _, stderr = _invoke(case)
         first = stderr.split("\n\n")[0]
-        assert re.match(r"error\[SEG\d{3}\]: \S", first), first
+        assert re.match(r"(error|warning|note)\[SEG\d{3}\]: \S", first), first
         assert re.search(r"--> \S+:\d+:\d+", first), first
         assert re.search(r"\|\s+\^+", first), first

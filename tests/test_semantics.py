@@ -200,3 +200,13 @@ def test_hostile_text_literal_round_trips(shop):
     con.close()
     r = run(shop, "segment odd = city = \"it's; -- \\\\ \\\"x\\\"\"")
     assert col(r, "odd") == {1: False, 2: False, 3: False, 5: True}
+
+
+def test_a_window_after_a_condition_in_where_is_the_aggregates(shop):
+    r = run(shop, """
+        feature a = count(orders where (channel = "web") in last 30 days)
+        feature b = count(orders in last 30 days where channel = "web")
+        feature c = count(orders where amount > 1 and (channel = "web") in last 30 days)
+    """)
+    assert col(r, "a") == col(r, "b") == {1: 1, 2: 0, 3: 0, 5: 0}
+    assert col(r, "c")[1] == 1

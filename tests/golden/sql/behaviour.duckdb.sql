@@ -64,6 +64,36 @@ WITH "population" AS (
   FROM "web_events" AS e
   WHERE
     CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND (
+      (
+        (
+          CAST(e."event_time" AS DATE) > CAST('2026-05-31' AS DATE)
+          AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
+        )
+        AND e."type" = 'view'
+      )
+      OR (
+        (
+          CAST(e."event_time" AS DATE) > CAST('2026-04-01' AS DATE)
+          AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
+        )
+        AND e."type" = 'email_open'
+      )
+      OR (
+        (
+          CAST(e."event_time" AS DATE) > CAST('2026-04-01' AS DATE)
+          AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
+        )
+        AND e."type" = 'email_click'
+      )
+      OR (
+        (
+          CAST(e."event_time" AS DATE) > CAST('2026-06-23' AS DATE)
+          AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
+        )
+        AND e."type" = 'add_to_cart'
+      )
+    )
   GROUP BY
     e."customer_id"
 ), "layer_0" AS (

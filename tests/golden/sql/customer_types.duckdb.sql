@@ -29,20 +29,19 @@ WITH "population" AS (
   SELECT
     e."customer_id" AS "_key",
     COUNT(*) FILTER(WHERE
-      (
-        CAST(e."event_time" AS DATE) > CAST('2026-04-01' AS DATE)
-        AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
-      )
-      AND e."type" = 'view') AS "_web_6",
+      e."type" = 'view') AS "_web_6",
     COUNT(*) FILTER(WHERE
-      (
-        CAST(e."event_time" AS DATE) > CAST('2026-04-01' AS DATE)
-        AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
-      )
-      AND e."type" = 'add_to_cart') AS "_web_7"
+      e."type" = 'add_to_cart') AS "_web_7"
   FROM "web_events" AS e
   WHERE
     CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND (
+      CAST(e."event_time" AS DATE) > CAST('2026-04-01' AS DATE)
+      AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
+    )
+    AND (
+      e."type" = 'view' OR e."type" = 'add_to_cart'
+    )
   GROUP BY
     e."customer_id"
 ), "layer_0" AS (

@@ -35,15 +35,15 @@ WITH "population" AS (
 ), "agg_0_web" AS (
   SELECT
     e."customer_id" AS "_key",
-    COUNT(*) FILTER(WHERE
-      (
-        CAST(e."event_time" AS DATE) > CAST('2026-06-23' AS DATE)
-        AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
-      )
-      AND e."type" = 'add_to_cart') AS "_web_8"
+    COUNT(*) AS "_web_8"
   FROM "web_events" AS e
   WHERE
     CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND (
+      CAST(e."event_time" AS DATE) > CAST('2026-06-23' AS DATE)
+      AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
+    )
+    AND e."type" = 'add_to_cart'
   GROUP BY
     e."customer_id"
 ), "layer_0" AS (
@@ -156,14 +156,7 @@ WITH "population" AS (
         ORDER BY p."order_count" ASC, p."customer_id"
       )
     END AS "rfm_f",
-    CASE
-      WHEN p."revenue" IS NULL
-      THEN NULL
-      ELSE NTILE(5) OVER (
-        PARTITION BY CASE WHEN p."revenue" IS NULL THEN 1 ELSE 0 END
-        ORDER BY p."revenue" ASC, p."customer_id"
-      )
-    END AS "rfm_m",
+    p."spend_tier" AS "rfm_m",
     CASE
       WHEN p."vip"
       THEN CASE

@@ -70,13 +70,13 @@ WITH "population" AS (
 ), "agg_2_orders" AS (
   SELECT
     e."customer_id" AS "_key",
-    SUM(e."amount") FILTER(WHERE
-      e."ordered_at" > p."first_order") AS "_orders_9"
+    SUM(e."amount") AS "_orders_9"
   FROM "orders" AS e
   JOIN "layer_1" AS p
     ON e."customer_id" = p."customer_id"
   WHERE
     CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND e."ordered_at" > p."first_order"
   GROUP BY
     e."customer_id"
 ), "layer_2" AS (
@@ -153,14 +153,7 @@ WITH "population" AS (
         ORDER BY p."order_count" ASC, p."customer_id"
       )
     END AS "rfm_f",
-    CASE
-      WHEN p."revenue" IS NULL
-      THEN NULL
-      ELSE NTILE(5) OVER (
-        PARTITION BY CASE WHEN p."revenue" IS NULL THEN 1 ELSE 0 END
-        ORDER BY p."revenue" ASC, p."customer_id"
-      )
-    END AS "rfm_m"
+    p."spend_tier" AS "rfm_m"
   FROM "layer_2" AS p
 ), "layer_4" AS (
   SELECT

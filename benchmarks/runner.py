@@ -1,0 +1,729 @@
+"""The benchmark: cases, timing, verification and the report.
+
+Every case runs its variants interleaved (A, B, A, B, …) so that a slow
+moment of the machine hits both, and reports medians and ratios measured in
+the same run. Results that must agree are compared row by row
+(benchmarks.compare) and a case whose results differ is marked so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import data as data_sets
+from . import handsql, models
+from .compare import compare
+
+AS_OF = dt.date(2026, 6, 30)
+REPO = Path(__file__).resolve().parent.parent
+GIB = 1024 ** 3
+SCALING = (1, 10, 50, 100)
+COMPILE_FEATURES, COMPILE_SEGMENTS = 250, 250
+TABLES = ("customers", "orders", "web_events")
+
+# The goals of the benchmark, by case.
+GOAL_HAND = 1.1           # generated SQL ≤ 1.1 × the hand-written query
+GOAL_SCALING = 1.5        # 100 segments ≤ 1.5 × one segment
+GOAL_PANDAS = 10.0        # segdsl ≥ 10 × faster than pandas at 1 M customers
+GOAL_COMPILE = 0.3        # seconds to compile the 500-definition model, per dialect
+GOAL_CHECK = 0.5          # seconds for `segdsl check examples/` as a process
+GOAL_MEMORY = 1.5 * GIB   # peak resident memory of `segdsl run --output` at the largest size
+
+
+# ── results ─────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class Row:
+    case: str
+    size: str
+    measure: str
+    median: float | None  # seconds (or bytes for memory rows, see unit)
+    runs: int
+    figure: str = ""
+    goal: str = ""
+    met: bool | None = None  # None: no goal, or not measured
+    unit: str = "s"
+
+
+@dataclass
+class Results:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    goals: list[tuple[str, str, bool | None]] = field(default_factory=list)  # goal, figure, met
+    verified: dict[str, bool] = field(default_factory=dict)  # check -> equal
+
+    def add(self, row: Row, echo=print) -> None:
+        self.rows.append(row)
+        echo(_format_row(row))
+
+
+def _fmt_seconds(s: float | None) -> str:
+    if s is None:
+        return "—"
+    if s >= 100:
+        return f"{s:.0f} s"
+    if s >= 1:
+        return f"{s:.2f} s"
+    return f"{s * 1000:.0f} ms" if s >= 0.01 else f"{s * 1000:.1f} ms"
+
+
+def _fmt_bytes(b: float | None) -> str:
+    return "—" if b is None else f"{b / GIB:.2f} GiB"
+
+
+def _fmt_value(row: Row) -> str:
+    return _fmt_bytes(row.median) if row.unit == "bytes" else _fmt_seconds(row.median)
+
+
+def _met(met: bool | None) -> str:
+    return {True: "met", False: "**not met**", None: "—"}[met]
+
+
+def _format_row(row: Row) -> str:
+    return f"  {row.case:<28} {row.size:>6}  {row.measure:<44} {_fmt_value(row):>10}  {row.figure}"
+
+
+def size_label(n: int) -> str:
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000} M"
+    if n >= 1_000 and n % 1_000 == 0:
+        return f"{n // 1_000} k"
+    return f"{n:,}"
+
+
+def parse_size(text: str) -> int:
+    t = text.strip().lower().replace("_", "")
+    mult = {"k": 1_000, "m": 1_000_000}.get(t[-1:], 1)
+    number = t[:-1] if mult > 1 else t
+    value = int(float(number) * mult)
+    if value < 100:
+        raise argparse.ArgumentTypeError(f"a size must be at least 100 customers, not {text!r}")
+    return value
+
+
+# ── timing helpers ──────────────────────────────────────────────────────────
+
+
+def interleaved(variants: dict[str, callable], repeat: int, warmup: bool = True) -> dict[str, list[float]]:
+    """Run every variant `repeat` times, interleaved; one untimed warm-up round first."""
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    if warmup:
+        for fn in variants.values():
+            fn()
+    for _ in range(repeat):
+        for name, fn in variants.items():
+            started = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - started)
+    return times
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _rss_of(pid: int) -> int | None:
+    """Resident memory of a live process in bytes (Linux /proc; psutil elsewhere when installed)."""
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import psutil
+
+        return psutil.Process(pid).memory_info().rss
+    except Exception:  # noqa: BLE001 - no way to watch the process
+        return None
+
+
+@dataclass
+class Process:
+    returncode: int
+    seconds: float
+    peak_rss: int | None  # bytes, the OS's accounting (wait4 ru_maxrss)
+    stdout: str
+    stderr: str
+    stopped: bool  # killed for going over the memory cap
+
+
+def run_process(args: list[str], cap: int | None = None, cwd: Path | None = None, env=None) -> Process:
+    """Run a program, watch its memory, and report its peak resident memory as the OS accounts it."""
+    out = tempfile.TemporaryFile()
+    err = tempfile.TemporaryFile()
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=out, stderr=err, cwd=cwd, env=env)
+    stopped = False
+    rusage = None
+    while True:
+        if hasattr(os, "wait4"):
+            pid, status, rusage = os.wait4(proc.pid, os.WNOHANG)
+            done = pid != 0
+        else:  # pragma: no cover - not POSIX
+            done = proc.poll() is not None
+            status = proc.returncode
+        if done:
+            break
+        if cap is not None:
+            rss = _rss_of(proc.pid)
+            if rss is not None and rss > cap:
+                proc.kill()
+                stopped = True
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    if hasattr(os, "wait4"):
+        code = os.waitstatus_to_exitcode(status)
+        proc.returncode = code
+        scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+        peak = rusage.ru_maxrss * scale if rusage is not None else None
+    else:  # pragma: no cover
+        code, peak = proc.returncode, None
+    out.seek(0)
+    err.seek(0)
+    return Process(code, seconds, peak, out.read().decode("utf-8", "replace"),
+                   err.read().decode("utf-8", "replace"), stopped)
+
+
+# ── DuckDB set-up ───────────────────────────────────────────────────────────
+
+
+def connect(ds: data_sets.DataSet):
+    """An in-memory DuckDB connection with the data set's Parquet files as views named like the tables."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    for table in TABLES:
+        con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_lit(ds.file(table))})")
+    return con
+
+
+def _lit(path: Path | str) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def shop_database(ds: data_sets.DataSet) -> Path:
+    """shop.duckdb beside the data: views over the Parquet files, for the command line."""
+    import duckdb
+
+    db = ds.path / "shop.duckdb"
+    if not db.is_file():
+        tmp = ds.path / ".shop.duckdb.tmp"
+        tmp.unlink(missing_ok=True)
+        con = duckdb.connect(str(tmp))
+        for table in TABLES:
+            con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_lit(ds.file(table))})")
+        con.close()
+        os.replace(tmp, db)
+    return db
+
+
+def compiled(con, model_text_or_path, dialect: str = "duckdb") -> str:
+    """The membership query of a model, checked against the data's columns, as the run command compiles it."""
+    import segdsl
+    from segdsl import run as r
+
+    model = segdsl.load(model_text_or_path)
+    checked = model.with_schemas(r.read_schemas(con, model.ir, model.root))
+    if dialect == "duckdb":
+        return r.membership_sql(checked.ir, model.root, AS_OF, {})
+    return checked.sql(dialect=dialect, as_of=AS_OF, pretty=False)
+
+
+def materialize(con, table: str, sql: str) -> callable:
+    return lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {sql}")
+
+
+# ── the cases ───────────────────────────────────────────────────────────────
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, say=print):
+        self.args = args
+        self.say = say
+        self.res = Results()
+        self.data_root = Path(args.data)
+        self.work = Path(tempfile.mkdtemp(prefix="segdsl-bench-"))
+
+    def data(self, customers: int) -> data_sets.DataSet:
+        return data_sets.ensure(self.data_root, customers, self.args.seed, say=self.say)
+
+    # 1 and 4: generated vs hand-written SQL, and the physical floor
+    def hand_and_floor(self, ds: data_sets.DataSet) -> None:
+        con = connect(ds)
+        size = size_label(ds.customers)
+        generated = compiled(con, models.SHOP)
+        variants = {
+            "generated": materialize(con, "m_generated", generated),
+            "hand": materialize(con, "m_hand", handsql.shop_sql(AS_OF)),
+            "floor": materialize(con, "m_floor", handsql.floor_sql()),
+            "floor_all": materialize(con, "m_floor_all", handsql.floor_all_sql()),
+        }
+        times = interleaved(variants, self.args.repeat, warmup=not self.args.quick)
+        if self.args.quick:
+            for fn in variants.values():
+                fn()
+        diff = compare(con, "m_generated", "m_hand", "customer_id")
+        self.res.verified[f"generated = hand-written ({size})"] = diff.equal
+        g, h = median(times["generated"]), median(times["hand"])
+        f, fa = median(times["floor"]), median(times["floor_all"])
+        ratio = g / h
+        case = "1 generated vs hand SQL"
+        self.res.add(Row(case, size, "hand-written SQL (expert, single pass)", h, len(times["hand"])))
+        self.res.add(Row(case, size, "segdsl generated SQL", g, len(times["generated"]),
+                         f"{ratio:.2f} × hand; results {diff.describe()}", f"≤ {GOAL_HAND} ×",
+                         ratio <= GOAL_HAND and diff.equal))
+        case = "4 physical floor"
+        self.res.add(Row(case, size, "one grouped count over orders", f, len(times["floor"]),
+                         f"segdsl = {g / f:.1f} × this"))
+        self.res.add(Row(case, size, "grouped counts over orders and web_events", fa, len(times["floor_all"]),
+                         f"segdsl = {g / fa:.1f} × this"))
+        self._ratios.setdefault("hand", {})[ds.customers] = (ratio, diff.equal)
+        con.close()
+
+    # 2: the number of segments
+    def scaling(self, ds: data_sets.DataSet) -> None:
+        con = connect(ds)
+        size = size_label(ds.customers)
+        queries = {n: compiled(con, models.scaling_model(n)) for n in SCALING}
+        variants = {n: materialize(con, f"m_scale_{n}", q) for n, q in queries.items()}
+        times = interleaved(variants, self.args.repeat, warmup=not self.args.quick)
+        if self.args.quick:
+            for fn in variants.values():
+                fn()
+        # A model's definitions are the first ones of every larger model: their columns must agree.
+        largest = SCALING[-1]
+        equal = True
+        for n in SCALING[:-1]:
+            cols = [c for c, in con.execute(f"SELECT column_name FROM (DESCRIBE m_scale_{n})").fetchall()]
+            sub = "(SELECT " + ", ".join(f'"{c}"' for c in cols) + f" FROM m_scale_{largest})"
+            diff = compare(con, f"m_scale_{n}", sub, "customer_id")
+            equal = equal and diff.equal
+        self.res.verified[f"scaling models agree on shared definitions ({size})"] = equal
+        base = median(times[1])
+        case = "2 segments in one model"
+        for n in SCALING:
+            t = median(times[n])
+            segs = models.scaling_model(n).count("\nsegment ") + models.scaling_model(n).count("\nsegmentation ")
+            last = n == largest
+            self.res.add(Row(case, size, f"{n} segments and segmentations ({segs} definitions)", t, len(times[n]),
+                             f"{t / base:.2f} × one segment" + ("; verified" if last and equal else ""),
+                             f"≤ {GOAL_SCALING} ×" if last else "",
+                             (t / base <= GOAL_SCALING and equal) if last else None))
+        self._ratios.setdefault("scaling", {})[ds.customers] = (median(times[largest]) / base, equal)
+        con.close()
+
+    # 3: pandas
+    def pandas(self, ds: data_sets.DataSet) -> None:
+        size = size_label(ds.customers)
+        case = "3 segdsl vs pandas"
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            self.res.add(Row(case, size, "pandas (not installed: skipped)", None, 0))
+            self.res.notes.append("pandas is not installed: case 3 was skipped (pip install -e '.[bench]').")
+            return
+        import segdsl
+
+        con = connect(ds)
+        model = segdsl.load(models.SHOP)
+
+        def segdsl_run():
+            rel = model.run(connection=con, as_of=AS_OF)
+            con.execute("CREATE OR REPLACE TEMP TABLE m_segdsl AS SELECT * FROM rel")
+
+        seg_times = interleaved({"segdsl": segdsl_run}, self.args.repeat, warmup=not self.args.quick)["segdsl"]
+        if self.args.quick:
+            segdsl_run()
+        big = ds.customers > 2_000_000
+        runs = 1 if (big or self.args.quick) else min(self.args.repeat, 3)
+        out = self.work / f"pandas-{ds.customers}.parquet"
+        pd_times, peak, failure = [], 0, None
+        for _ in range(runs):
+            p = run_process([sys.executable, "-m", "benchmarks.pandas_shop", str(ds.path), AS_OF.isoformat(),
+                             str(out)], cap=self.args.pandas_cap, cwd=REPO)
+            peak = max(peak, p.peak_rss or 0)
+            if p.returncode != 0 or p.stopped:
+                failure = ("stopped at the memory cap of " + _fmt_bytes(self.args.pandas_cap) if p.stopped else
+                           f"failed (exit {p.returncode}): {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ''}")
+                pd_time_wall = p.seconds
+                break
+            pd_times.append(json.loads(p.stdout.strip().splitlines()[-1])["seconds"])
+        s = median(seg_times)
+        self.res.add(Row(case, size, "segdsl on DuckDB (load, compile, run)", s, len(seg_times)))
+        if failure:
+            self.res.add(Row(case, size, "pandas (read Parquet, compute)", None, 0,
+                             f"did not finish: {failure} after {pd_time_wall:.0f} s; peak {_fmt_bytes(peak)}",
+                             "segdsl finishes" if big else f"≥ {GOAL_PANDAS:g} × faster", True if big else False))
+            self._ratios.setdefault("pandas", {})[ds.customers] = (None, None, failure)
+        else:
+            diff = compare(con, "m_segdsl", f"read_parquet({_lit(out)})", "customer_id")
+            self.res.verified[f"segdsl = pandas ({size})"] = diff.equal
+            p_med = median(pd_times)
+            speedup = p_med / s
+            self.res.add(Row(case, size, "pandas (read Parquet, compute)", p_med, len(pd_times),
+                             f"segdsl {speedup:.1f} × faster; peak {_fmt_bytes(peak)}; results {diff.describe()}",
+                             f"≥ {GOAL_PANDAS:g} × at 1 M" if ds.customers == 1_000_000 else "",
+                             (speedup >= GOAL_PANDAS and diff.equal) if ds.customers == 1_000_000 else None))
+            self._ratios.setdefault("pandas", {})[ds.customers] = (speedup, diff.equal, None)
+        out.unlink(missing_ok=True)
+        con.close()
+
+    # 5: compile speed
+    def compile_speed(self) -> None:
+        import segdsl
+
+        case = "5 compile speed"
+        text = models.compile_model(COMPILE_FEATURES, COMPILE_SEGMENTS)
+        repeat = max(self.args.repeat, 3)
+        loads, per = [], {"duckdb": [], "snowflake": []}
+        model = None
+        for _ in range(repeat):
+            t = time.perf_counter()
+            model = segdsl.load(text)
+            loads.append(time.perf_counter() - t)
+            for dialect in per:
+                t = time.perf_counter()
+                model.sql(dialect=dialect, as_of=AS_OF)
+                per[dialect].append(time.perf_counter() - t)
+        defs = f"{COMPILE_FEATURES} features + {COMPILE_SEGMENTS} segments"
+        load = median(loads)
+        self.res.add(Row(case, "", f"parse and check ({defs})", load, repeat))
+        for dialect, times in per.items():
+            t = median(times)
+            self.res.add(Row(case, "", f"compile to SQL for {dialect}", t, repeat,
+                             f"{load + t:.2f} s with parse and check", f"≤ {GOAL_COMPILE} s", t <= GOAL_COMPILE))
+            self._ratios.setdefault("compile", {})[dialect] = (t, load + t)
+        examples = REPO / "examples"
+        checks = []
+        for _ in range(repeat):
+            p = run_process([sys.executable, "-m", "segdsl.cli", "check", "--quiet", str(examples)], cwd=REPO)
+            checks.append(p.seconds)
+        c = median(checks)
+        self.res.add(Row(case, "", "`segdsl check examples/` (whole process)", c, repeat,
+                         f"exit {p.returncode}", f"≤ {GOAL_CHECK} s", c <= GOAL_CHECK))
+        self._ratios["check"] = c
+
+    # 6: memory of the command line
+    def memory(self, ds: data_sets.DataSet) -> None:
+        size = size_label(ds.customers)
+        case = "6 memory of segdsl run"
+        db = shop_database(ds)
+        out = self.work / "members.parquet"
+        args = [sys.executable, "-m", "segdsl.cli", "run", str(models.SHOP), "--db", str(db), "--as-of",
+                AS_OF.isoformat(), "--output", str(out)]
+        p = run_process(args, cwd=REPO, env={**os.environ, "COLUMNS": "120"})
+        ok = p.returncode == 0 and out.is_file()
+        rows = None
+        if ok:
+            import duckdb
+
+            rows = duckdb.connect().execute(f"SELECT count(*) FROM read_parquet({_lit(out)})").fetchone()[0]
+        figure = (f"{p.seconds:.1f} s wall; {rows:,} members written" if ok else
+                  f"failed (exit {p.returncode}): {p.stderr.strip()[-300:]}")
+        self.res.add(Row(case, size, "`segdsl run --output members.parquet`: peak RSS", p.peak_rss, 1, figure,
+                         f"≤ {_fmt_bytes(GOAL_MEMORY)}", ok and p.peak_rss is not None and p.peak_rss <= GOAL_MEMORY,
+                         unit="bytes"))
+        self._ratios["memory"] = (ds.customers, p.peak_rss, ok, p.seconds)
+        out.unlink(missing_ok=True)
+
+    # 7: Spark
+    def spark(self, ds: data_sets.DataSet) -> None:
+        size = size_label(ds.customers)
+        case = "7 Spark local mode"
+        try:
+            import pyspark  # noqa: F401
+        except ImportError:
+            self.res.add(Row(case, size, "Spark (pyspark not installed: skipped)", None, 0))
+            self.res.notes.append("pyspark is not installed: case 7 was skipped (pip install -e '.[spark]').")
+            return
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            self.res.add(Row(case, size, "Spark (no Java found: skipped)", None, 0))
+            return
+        con = connect(ds)
+        try:
+            sql = compiled(con, models.SHOP, "spark")
+        except Exception as exc:  # noqa: BLE001 - report what the Spark lowering cannot do yet
+            self.res.add(Row(case, size, "Spark: compile failed", None, 0, f"{type(exc).__name__}: {exc}"))
+            self.res.verified[f"Spark = DuckDB ({size})"] = False
+            return
+        query = self.work / "spark.sql"
+        query.write_text(sql, encoding="utf-8")
+        out = self.work / "spark-members"
+        repeat = 1 if self.args.quick else min(self.args.repeat, 3) + 1
+        p = run_process([sys.executable, "-m", "benchmarks.spark_shop", str(ds.path), str(query), str(out),
+                         str(repeat)], cwd=REPO)
+        if p.returncode != 0:
+            tail = [line for line in p.stderr.strip().splitlines() if line.strip()][-3:]
+            self.res.add(Row(case, size, "Spark: run failed", None, 0, " / ".join(tail)[-400:]))
+            self.res.verified[f"Spark = DuckDB ({size})"] = False
+            return
+        info = json.loads(p.stdout.strip().splitlines()[-1])
+        seconds = info["seconds"][1:] or info["seconds"]  # the first run warms the JVM up
+        con.execute(f"CREATE TEMP TABLE m_duck AS {compiled(con, models.SHOP)}")
+        import segdsl
+
+        ir = segdsl.load(models.SHOP).ir
+        membership = [n for n in ir.order if n in ir.segments or n in ir.segmentations or n in ir.holdouts]
+        spark_rel = f"read_parquet({_lit(out / '*.parquet')})"
+        member_diff = compare(con, "m_duck", spark_rel, "customer_id", ["customer_id", *membership])
+        all_diff = compare(con, "m_duck", spark_rel, "customer_id")
+        self.res.verified[f"Spark membership = DuckDB ({size})"] = member_diff.equal
+        con.execute("DROP TABLE m_duck")
+        self.res.add(Row(case, size, f"Spark {info['version']} local[*], query and Parquet write",
+                         median(seconds), len(seconds),
+                         f"membership {member_diff.describe()}; all columns {all_diff.describe()}; "
+                         f"session start {info['startup']:.0f} s", "same membership", member_diff.equal))
+        self._ratios["spark"] = (ds.customers, median(seconds), member_diff.equal)
+        shutil.rmtree(out, ignore_errors=True)
+        con.close()
+
+    # ── orchestration ───────────────────────────────────────────────────
+    def run(self) -> Results:
+        self._ratios: dict = {}
+        args = self.args
+        cases = set(args.cases)
+        started = time.perf_counter()
+        if 5 in cases:
+            self.say("\ncase 5: compile speed")
+            self.compile_speed()
+        for n in args.sizes:
+            ds = self.data(n)
+            self.say(f"\n{size_label(n)} customers ({ds.path})")
+            if 1 in cases or 4 in cases:
+                self.hand_and_floor(ds)
+            if 2 in cases:
+                self.scaling(ds)
+            if 3 in cases:
+                self.pandas(ds)
+        if 6 in cases:
+            ds = self.data(max(args.sizes))
+            self.say(f"\ncase 6: memory at {size_label(ds.customers)} customers")
+            self.memory(ds)
+        if 7 in cases:
+            spark_size = args.spark_size or min(args.sizes, key=lambda n: abs(n - 1_000_000))
+            ds = self.data(spark_size)
+            self.say(f"\ncase 7: Spark at {size_label(ds.customers)} customers")
+            self.spark(ds)
+        self.res.goals = self.goals()
+        self.res.notes.append(f"The whole benchmark took {time.perf_counter() - started:.0f} s.")
+        shutil.rmtree(self.work, ignore_errors=True)
+        return self.res
+
+    def goals(self) -> list[tuple[str, str, bool | None]]:
+        r = self._ratios
+        out: list[tuple[str, str, bool | None]] = []
+
+        def per_size(key: str, fmt) -> tuple[str, bool | None]:
+            got = r.get(key, {})
+            if not got:
+                return "not measured", None
+            parts, ok = [], True
+            for n, (ratio, equal) in sorted(got.items()):
+                parts.append(f"{size_label(n)}: {ratio:.2f} ×" + ("" if equal else " (results differ)"))
+                ok = ok and fmt(ratio) and equal
+            return "; ".join(parts), ok
+
+        figure, ok = per_size("hand", lambda x: x <= GOAL_HAND)
+        out.append((f"1. generated SQL ≤ {GOAL_HAND} × hand-written SQL, same result", figure, ok))
+        figure, ok = per_size("scaling", lambda x: x <= GOAL_SCALING)
+        out.append((f"2. 100 segments ≤ {GOAL_SCALING} × one segment", figure, ok))
+        pandas = r.get("pandas", {})
+        if 1_000_000 in pandas and pandas[1_000_000][0] is not None:
+            speedup, equal, _ = pandas[1_000_000]
+            out.append((f"3a. segdsl ≥ {GOAL_PANDAS:g} × faster than pandas at 1 M",
+                        f"{speedup:.1f} ×" + ("" if equal else " (results differ)"), speedup >= GOAL_PANDAS and equal))
+        else:
+            out.append((f"3a. segdsl ≥ {GOAL_PANDAS:g} × faster than pandas at 1 M", "1 M not run", None))
+        if 10_000_000 in pandas:
+            speedup, equal, failure = pandas[10_000_000]
+            figure = (f"pandas {failure}" if failure else f"both finished; segdsl {speedup:.1f} × faster")
+            mem = r.get("memory")
+            if mem and mem[0] == 10_000_000 and mem[1]:
+                figure += f"; segdsl run peak {_fmt_bytes(mem[1])}"
+            out.append(("3b. segdsl finishes at 10 M within the machine's memory", figure, True))
+        else:
+            out.append(("3b. segdsl finishes at 10 M within the machine's memory", "10 M not run", None))
+        out.append(("4. physical floor (no goal): segdsl as a multiple of one grouped aggregation",
+                    "see case 4 rows", None))
+        comp = r.get("compile")
+        if comp:
+            worst = max(t for t, _ in comp.values())
+            figure = "; ".join(f"{d}: {t:.2f} s (with parse and check {w:.2f} s)" for d, (t, w) in comp.items())
+            out.append((f"5a. 500-definition model compiles in ≤ {GOAL_COMPILE} s per dialect", figure,
+                        worst <= GOAL_COMPILE))
+        else:
+            out.append((f"5a. 500-definition model compiles in ≤ {GOAL_COMPILE} s per dialect", "not measured", None))
+        if "check" in r:
+            out.append((f"5b. `segdsl check examples/` ≤ {GOAL_CHECK} s", f"{r['check']:.2f} s",
+                        r["check"] <= GOAL_CHECK))
+        else:
+            out.append((f"5b. `segdsl check examples/` ≤ {GOAL_CHECK} s", "not measured", None))
+        mem = r.get("memory")
+        if mem:
+            n, peak, ok, seconds = mem
+            target = 10_000_000
+            figure = f"{_fmt_bytes(peak)} at {size_label(n)} ({seconds:.0f} s)" if ok else "run failed"
+            met = (ok and peak is not None and peak <= GOAL_MEMORY) if n >= target else None
+            if n < target:
+                figure += f" (goal is at {size_label(target)})"
+            out.append((f"6. `segdsl run --output` at 10 M ≤ {_fmt_bytes(GOAL_MEMORY)} peak RSS", figure, met))
+        else:
+            out.append((f"6. `segdsl run --output` at 10 M ≤ {_fmt_bytes(GOAL_MEMORY)} peak RSS", "not measured", None))
+        sp = r.get("spark")
+        out.append(("7. Spark local mode: same membership as DuckDB (time reported, no goal)",
+                    (f"{size_label(sp[0])}: {sp[1]:.1f} s; membership " + ("equal" if sp[2] else "DIFFERENT"))
+                    if sp else "not measured", sp[2] if sp else None))
+        return out
+
+
+# ── the report ──────────────────────────────────────────────────────────────
+
+
+def machine() -> list[tuple[str, str]]:
+    def version(mod: str) -> str:
+        try:
+            from importlib.metadata import version as v
+
+            return v(mod)
+        except Exception:  # noqa: BLE001
+            return "not installed"
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        ram = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        ram = None
+    java = "not found"
+    if shutil.which("java"):
+        try:
+            p = subprocess.run(["java", "-version"], capture_output=True, text=True, timeout=30)
+            java = (p.stderr or p.stdout).strip().splitlines()[0]
+        except Exception:  # noqa: BLE001
+            pass
+    return [
+        ("CPU", f"{cpu}, {os.cpu_count()} logical cores"),
+        ("Memory", _fmt_bytes(ram) if ram else "unknown"),
+        ("OS", platform.platform()),
+        ("Python", platform.python_version()),
+        ("Libraries", ", ".join(f"{m} {version(m)}" for m in
+                                ("segdsl", "duckdb", "sqlglot", "pandas", "pyarrow", "pyspark"))),
+        ("Java", java),
+    ]
+
+
+def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
+    lines = ["# Benchmarks", "",
+             "Produced by `" + command + "` on " + dt.datetime.now().strftime("%Y-%m-%d %H:%M") + ".",
+             "Run it again with `make bench` (or `python -m benchmarks`); it rewrites this file.", "",
+             "Data: the demo generator (`segdsl.demo.generate`) with about 20 orders and 20 web events per "
+             f"customer, seed {args.seed}, evaluated as of {AS_OF.isoformat()}. The model is "
+             "[`benchmarks/models/shop.seg`](benchmarks/models/shop.seg) (the flagship retail model) unless a "
+             f"case says otherwise. Times are medians of {args.repeat} interleaved run(s) after a warm-up; "
+             "ratios compare figures measured in the same run.", "",
+             "## Machine", "", "| | |", "|---|---|"]
+    lines += [f"| {k} | {v} |" for k, v in machine()]
+    lines += ["", "## Goals", "", "| goal | figure | status |", "|---|---|---|"]
+    lines += [f"| {g} | {f} | {_met(m)} |" for g, f, m in res.goals]
+    lines += ["", "## Results", "", "| case | customers | measure | median | runs | figure | goal | status |",
+              "|---|---:|---|---:|---:|---|---|---|"]
+    for r in res.rows:
+        lines.append(f"| {r.case} | {r.size} | {r.measure} | {_fmt_value(r)} | {r.runs} | {r.figure} | "
+                     f"{r.goal} | {_met(r.met) if r.goal else ''} |")
+    lines += ["", "## Verification", ""]
+    lines += [f"- {name}: {'equal' if ok else '**DIFFERENT**'}" for name, ok in res.verified.items()]
+    lines += ["", "## How each case is measured", "",
+              "1. **Generated vs hand-written SQL.** segdsl's membership query for `shop.seg` (compiled as "
+              "`segdsl run` compiles it, with the data's column types) and an expert's single-pass query for the "
+              "same definitions ([`benchmarks/handsql.py`](benchmarks/handsql.py)), each materialised into a "
+              "DuckDB temporary table from the Parquet files; the two tables are compared row by row.",
+              "2. **Segments in one model.** Generated models with 1, 10, 50 and 100 segments and segmentations "
+              "over the same two sources and a shared feature library ([`benchmarks/models`](benchmarks/models/__init__.py)); "
+              "every model's columns must agree with the largest model's.",
+              "3. **pandas.** The same definitions in vectorised pandas "
+              "([`benchmarks/pandas_shop.py`](benchmarks/pandas_shop.py)), in a separate process, from reading "
+              "Parquet to the last column; segdsl's time includes loading, checking and compiling the model. "
+              "Peak memory is the OS's accounting of the pandas process; a run that passes the memory cap "
+              f"({_fmt_bytes(args.pandas_cap)}) is stopped so that the machine stays usable.",
+              "4. **Physical floor.** `SELECT customer_id, count(*) FROM orders GROUP BY 1` (and both events "
+              "tables grouped): no engine can compute the model with less work.",
+              "5. **Compile speed.** A generated model with "
+              f"{COMPILE_FEATURES} features and {COMPILE_SEGMENTS} segments: parse and check, then SQL text for "
+              "DuckDB and Snowflake, in process; and `segdsl check examples/` as a whole process.",
+              "6. **Memory.** `segdsl run shop.seg --db shop.duckdb --output members.parquet` as a process "
+              "(`shop.duckdb` holds views over the Parquet files); peak resident memory from `wait4`.",
+              "7. **Spark.** The model compiled for `spark`, run by Spark in local mode on the same Parquet "
+              "files (session time zone UTC); the members are compared with DuckDB's."]
+    if res.notes:
+        lines += ["", "## Notes", ""] + [f"- {n}" for n in res.notes]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", default=None,
+                   help="customer counts, comma-separated: 100k,1m,10m (default), or 100k with --quick")
+    p.add_argument("--repeat", type=int, default=None, help="timed runs per variant (default 3; 1 with --quick)")
+    p.add_argument("--quick", action="store_true", help="one run per variant, no warm-up, 100k customers by default")
+    p.add_argument("--cases", default="1,2,3,4,5,6,7", help="which cases to run, e.g. 1,2,5")
+    p.add_argument("--data", default=os.environ.get("SEGDSL_BENCH_DATA",
+                                                      str(Path(tempfile.gettempdir()) / "segdsl-bench")),
+                   help="folder for generated data sets, reused between runs (default: $SEGDSL_BENCH_DATA or "
+                        "<tmp>/segdsl-bench)")
+    p.add_argument("--seed", type=int, default=data_sets.SEED)
+    p.add_argument("--spark-size", type=parse_size, default=None,
+                   help="customers for the Spark case (default: the size nearest to 1m)")
+    p.add_argument("--pandas-cap", type=float, default=None,
+                   help="GiB of resident memory at which the pandas process is stopped (default: 75%% of RAM)")
+    p.add_argument("--output", default=str(REPO / "BENCHMARKS.md"), help="where to write the report")
+    p.add_argument("--json", default=None, help="also write the results as JSON")
+    args = p.parse_args(argv)
+    args.sizes = sorted({parse_size(s) for s in (args.sizes or ("100k" if args.quick else "100k,1m,10m")).split(",")})
+    args.repeat = args.repeat or (1 if args.quick else 3)
+    args.cases = sorted({int(c) for c in args.cases.split(",") if c.strip()})
+    if args.pandas_cap is None:
+        try:
+            args.pandas_cap = int(0.75 * os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+        except (ValueError, OSError, AttributeError):
+            args.pandas_cap = 16 * GIB
+    else:
+        args.pandas_cap = int(args.pandas_cap * GIB)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
+    print(f"segdsl benchmark: sizes {', '.join(size_label(n) for n in args.sizes)}; {args.repeat} run(s) each; "
+          f"data in {args.data}", flush=True)
+    res = Bench(args, say=lambda s: print(s, flush=True)).run()
+    print("\ngoals:")
+    for goal, figure, met in res.goals:
+        print(f"  [{_met(met).strip('*'):>7}] {goal}: {figure}")
+    Path(args.output).write_text(markdown(res, args, command.strip()), encoding="utf-8")
+    print(f"\nwrote {args.output}")
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "rows": [r.__dict__ for r in res.rows], "goals": res.goals, "verified": res.verified,
+            "notes": res.notes}, indent=2, default=str), encoding="utf-8")
+    return 0

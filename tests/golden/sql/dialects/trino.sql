@@ -1,0 +1,173 @@
+-- segdsl SQL for trino (generated tier: Trino / Starburst / Athena v3).
+-- One line per construct: what it is compiled to, with as_of = the engine's current date.
+
+-- population (since)
+e."signup_date" IS NULL OR e."signup_date" <= CURRENT_DATE
+
+-- event time cut (orders)
+CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- member key (orders)
+e."customer_id"
+
+-- join of aggregates
+p."customer_id" = a_orders."_key"
+
+-- c_as_of: as_of
+CURRENT_DATE
+
+-- c_date_literal: @2024-02-29
+CAST('2024-02-29' AS DATE)
+
+-- c_timestamp_literal: @2024-02-29T23:59:30
+CAST('2024-02-29 23:59:30' AS TIMESTAMP)
+
+-- c_shift_days: as_of - 30 days
+CAST(DATE_ADD('DAY', -30, CURRENT_DATE) AS DATE)
+
+-- c_shift_months: as_of - 1 month
+CAST(DATE_ADD('MONTH', -1, CURRENT_DATE) AS DATE)
+
+-- c_shift_timestamp: last_login + 1 month
+DATE_ADD('MONTH', 1, p."last_login")
+
+-- c_days_between: days_between(signup_date, as_of)
+DATE_DIFF('DAY', p."signup_date", CURRENT_DATE)
+
+-- c_years_between: years_between(birth_date, as_of)
+EXTRACT(YEAR FROM CURRENT_DATE) - EXTRACT(YEAR FROM p."birth_date") - CASE WHEN EXTRACT(MONTH FROM CURRENT_DATE) * 100 + EXTRACT(DAY FROM CURRENT_DATE) < EXTRACT(MONTH FROM p."birth_date") * 100 + EXTRACT(DAY FROM p."birth_date") THEN 1 ELSE 0 END
+
+-- c_divide: income / score
+CAST((p."income") AS DOUBLE) / NULLIF(CAST((p."score") AS DOUBLE), 0)
+
+-- c_negate: -income
+-(p."income")
+
+-- c_two_valued: income > 5
+COALESCE(p."income" > 5, FALSE)
+
+-- c_bool_column: is_b2b
+COALESCE(p."is_b2b", FALSE)
+
+-- c_not: not c_two_valued
+COALESCE(NOT (p."c_two_valued"), FALSE)
+
+-- c_and_or: (income > 5 or score < 3) and is_b2b
+COALESCE((p."income" > 5 OR p."score" < 3) AND p."is_b2b", FALSE)
+
+-- c_is_missing: income is missing
+COALESCE(p."income" IS NULL, FALSE)
+
+-- c_text_equal: city = "Łódź"
+COALESCE(p."city" = 'Łódź', FALSE)
+
+-- c_text_order: city > "Kraków"
+COALESCE(p."city" > 'Kraków', FALSE)
+
+-- c_in_list: city in ("Łódź", "Москва")
+COALESCE(p."city" IN ('Łódź', 'Москва'), FALSE)
+
+-- c_not_in_list: city not in ("Łódź")
+COALESCE(NOT p."city" IN ('Łódź'), FALSE)
+
+-- c_between_dates: signup_date between @2024-01-01 and @2024-03-31
+COALESCE(p."signup_date" BETWEEN CAST('2024-01-01' AS DATE) AND CAST('2024-03-31' AS DATE), FALSE)
+
+-- c_window_last: signup_date in last 30 days
+COALESCE((p."signup_date" > CAST(DATE_ADD('DAY', -30, CURRENT_DATE) AS DATE) AND p."signup_date" <= CURRENT_DATE), FALSE)
+
+-- c_window_previous: last_login in previous 1 month
+COALESCE((CAST(p."last_login" AS DATE) > CAST(DATE_ADD('MONTH', -2, CURRENT_DATE) AS DATE) AND CAST(p."last_login" AS DATE) <= CAST(DATE_ADD('MONTH', -1, CURRENT_DATE) AS DATE)), FALSE)
+
+-- c_window_since: last_login since @2026-01-01
+COALESCE((CAST(p."last_login" AS DATE) >= CAST('2026-01-01' AS DATE) AND CAST(p."last_login" AS DATE) <= CURRENT_DATE), FALSE)
+
+-- c_window_before: signup_date before as_of - 1 year
+COALESCE(p."signup_date" < CAST(DATE_ADD('YEAR', -1, CURRENT_DATE) AS DATE), FALSE)
+
+-- c_timestamp_vs_date: last_login > @2026-06-01
+COALESCE(p."last_login" > CAST('2026-06-01' AS DATE), FALSE)
+
+-- c_like: email like "%\\_x[y]*%"
+COALESCE(p."email" LIKE '%\\_x[y]*%' ESCAPE '\', FALSE)
+
+-- c_like_param: email like label
+COALESCE(p."email" LIKE 'web' ESCAPE '\', FALSE)
+
+-- c_not_like: email not like "%@gmail.com"
+COALESCE(NOT (p."email" LIKE '%@gmail.com' ESCAPE '\'), FALSE)
+
+-- c_contains: email contains "%"
+COALESCE(STRPOS(p."email", '%') > 0, FALSE)
+
+-- c_starts_with: email starts with "Łó"
+COALESCE(SUBSTR(p."email", 1, LENGTH('Łó')) = 'Łó', FALSE)
+
+-- c_count: count(orders)
+COUNT(*) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_count_where: count(orders where channel = "web" in last 90 days)
+COUNT(*) FILTER(WHERE (CAST(e."ordered_at" AS DATE) > CAST(DATE_ADD('DAY', -90, CURRENT_DATE) AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE) AND e."channel" = 'web') … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_count_distinct_text: count_distinct(orders.channel)
+COUNT(DISTINCT e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_sum: sum(orders.amount)
+SUM(e."amount") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_avg: avg(orders.amount)
+AVG(e."amount") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_min_text: min(orders.channel)
+MIN(e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_max_timestamp: max(orders.ordered_at)
+MAX(e."ordered_at") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
+SUM(e."amount") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND e."ordered_at" > DATE_ADD('DAY', -30, p."c_max_timestamp")
+
+-- c_cases: c_sum > 100  else b }
+CASE WHEN p."c_sum" > 100 THEN 'a' ELSE 'b' END
+
+-- c_case_ref: c_cases.a
+COALESCE(COALESCE(p."c_cases" = 'a', FALSE), FALSE)
+
+-- c_bucket: bucket(c_sum, [10, 100])
+CASE WHEN p."c_sum" IS NULL THEN NULL WHEN p."c_sum" < 10 THEN '<10' WHEN p."c_sum" < 100 THEN '10-99' ELSE '100+' END
+
+-- c_quantile: quantile(c_sum, 4)
+CASE WHEN p."c_sum" IS NULL THEN NULL ELSE NTILE(4) OVER (PARTITION BY CASE WHEN p."c_sum" IS NULL THEN 1 ELSE 0 END ORDER BY p."c_sum" ASC, p."customer_id") END
+
+-- c_rfm (recency score): rfm(recency: c_days_between, frequency: c_count, monetary: c_sum)
+CASE WHEN p."c_days_between" IS NULL THEN NULL ELSE NTILE(5) OVER (PARTITION BY CASE WHEN p."c_days_between" IS NULL THEN 1 ELSE 0 END ORDER BY p."c_days_between" DESC, p."customer_id") END
+
+-- c_holdout: c_two_valued split 50% a, 50% b seed "s"
+CASE WHEN p."c_two_valued" THEN CASE WHEN (FROM_BASE(SUBSTR(LOWER(LOWER(TO_HEX(MD5(TO_UTF8(CONCAT(CAST('s:' AS VARCHAR), CAST(p."customer_id" AS VARCHAR))))))), 1, 8), 16)) % 10000 < 5000 THEN 'a' ELSE 'b' END END
+
+-- event time cut (invoices)
+e."issued_on" <= CURRENT_DATE
+
+-- member key (invoices)
+e."account_id"
+
+-- join of aggregates
+p."account_id" = a_invoices."_key"
+
+-- k_total: sum(invoices.total)
+SUM(e."total") … WHERE e."issued_on" <= CURRENT_DATE
+
+-- k_all: true
+COALESCE(TRUE, FALSE)
+
+-- k_quantile: quantile(k_total, 3)
+CASE WHEN p."k_total" IS NULL THEN NULL ELSE NTILE(3) OVER (PARTITION BY CASE WHEN p."k_total" IS NULL THEN 1 ELSE 0 END ORDER BY p."k_total" ASC, p."account_id") END
+
+-- k_holdout: k_all split 50% a, 50% b seed "s"
+CASE WHEN p."k_all" THEN CASE WHEN (FROM_BASE(SUBSTR(LOWER(LOWER(TO_HEX(MD5(TO_UTF8(CONCAT(CAST('s:' AS VARCHAR), CAST(p."account_id" AS VARCHAR))))))), 1, 8), 16)) % 10000 < 5000 THEN 'a' ELSE 'b' END END
+
+-- --as view analytics.segments
+CREATE OR REPLACE VIEW "analytics"."segments" AS SELECT 1 AS one
+
+-- --as table analytics.segments
+CREATE OR REPLACE TABLE "analytics"."segments" AS SELECT 1 AS one
