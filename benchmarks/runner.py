@@ -30,6 +30,8 @@ AS_OF = dt.date(2026, 6, 30)
 REPO = Path(__file__).resolve().parent.parent
 GIB = 1024 ** 3
 SCALING = (1, 10, 50, 100)
+# Which case each entry of the goal figures belongs to.
+RATIO_CASES = {"hand": 1, "scaling": 2, "pandas": 3, "compile": 5, "check": 5, "memory": 6, "spark": 7}
 COMPILE_FEATURES, COMPILE_SEGMENTS = 250, 250
 TABLES = ("customers", "orders", "web_events")
 
@@ -203,8 +205,9 @@ def run_process(args: list[str], cap: int | None = None, cwd: Path | None = None
 def connect(ds: data_sets.DataSet):
     """An in-memory DuckDB connection with the data set's Parquet files as views named like the tables."""
     import duckdb
+    from segdsl.run import configure
 
-    con = duckdb.connect(":memory:")
+    con = configure(duckdb.connect(":memory:"))  # the settings `segdsl run` uses
     for table in TABLES:
         con.execute(f"CREATE VIEW {table} AS SELECT * FROM read_parquet({_lit(ds.file(table))})")
     return con
@@ -257,6 +260,10 @@ class Bench:
         self.data_root = Path(args.data)
         self.work = Path(tempfile.mkdtemp(prefix="segdsl-bench-"))
 
+    def warm(self, ds: data_sets.DataSet) -> bool:
+        """An untimed warm-up round (file cache, allocator) where it costs little next to the timed runs."""
+        return not self.args.quick and ds.customers <= 2_000_000
+
     def data(self, customers: int) -> data_sets.DataSet:
         return data_sets.ensure(self.data_root, customers, self.args.seed, say=self.say)
 
@@ -271,12 +278,9 @@ class Bench:
             "floor": materialize(con, "m_floor", handsql.floor_sql()),
             "floor_all": materialize(con, "m_floor_all", handsql.floor_all_sql()),
         }
-        times = interleaved(variants, self.args.repeat, warmup=not self.args.quick)
-        if self.args.quick:
-            for fn in variants.values():
-                fn()
+        times = interleaved(variants, self.args.repeat, warmup=self.warm(ds))
         diff = compare(con, "m_generated", "m_hand", "customer_id")
-        self.res.verified[f"generated = hand-written ({size})"] = diff.equal
+        self.res.verified[f"1. generated = hand-written ({size})"] = diff.equal
         g, h = median(times["generated"]), median(times["hand"])
         f, fa = median(times["floor"]), median(times["floor_all"])
         ratio = g / h
@@ -299,10 +303,7 @@ class Bench:
         size = size_label(ds.customers)
         queries = {n: compiled(con, models.scaling_model(n)) for n in SCALING}
         variants = {n: materialize(con, f"m_scale_{n}", q) for n, q in queries.items()}
-        times = interleaved(variants, self.args.repeat, warmup=not self.args.quick)
-        if self.args.quick:
-            for fn in variants.values():
-                fn()
+        times = interleaved(variants, self.args.repeat, warmup=self.warm(ds))
         # A model's definitions are the first ones of every larger model: their columns must agree.
         largest = SCALING[-1]
         equal = True
@@ -311,7 +312,7 @@ class Bench:
             sub = "(SELECT " + ", ".join(f'"{c}"' for c in cols) + f" FROM m_scale_{largest})"
             diff = compare(con, f"m_scale_{n}", sub, "customer_id")
             equal = equal and diff.equal
-        self.res.verified[f"scaling models agree on shared definitions ({size})"] = equal
+        self.res.verified[f"2. scaling models agree on shared definitions ({size})"] = equal
         base = median(times[1])
         case = "2 segments in one model"
         for n in SCALING:
@@ -344,9 +345,7 @@ class Bench:
             rel = model.run(connection=con, as_of=AS_OF)
             con.execute("CREATE OR REPLACE TEMP TABLE m_segdsl AS SELECT * FROM rel")
 
-        seg_times = interleaved({"segdsl": segdsl_run}, self.args.repeat, warmup=not self.args.quick)["segdsl"]
-        if self.args.quick:
-            segdsl_run()
+        seg_times = interleaved({"segdsl": segdsl_run}, self.args.repeat, warmup=self.warm(ds))["segdsl"]
         big = ds.customers > 2_000_000
         runs = 1 if (big or self.args.quick) else min(self.args.repeat, 3)
         out = self.work / f"pandas-{ds.customers}.parquet"
@@ -370,7 +369,7 @@ class Bench:
             self._ratios.setdefault("pandas", {})[ds.customers] = (None, None, failure)
         else:
             diff = compare(con, "m_segdsl", f"read_parquet({_lit(out)})", "customer_id")
-            self.res.verified[f"segdsl = pandas ({size})"] = diff.equal
+            self.res.verified[f"3. segdsl = pandas ({size})"] = diff.equal
             p_med = median(pd_times)
             speedup = p_med / s
             self.res.add(Row(case, size, "pandas (read Parquet, compute)", p_med, len(pd_times),
@@ -457,7 +456,7 @@ class Bench:
             sql = compiled(con, models.SHOP, "spark")
         except Exception as exc:  # noqa: BLE001 - report what the Spark lowering cannot do yet
             self.res.add(Row(case, size, "Spark: compile failed", None, 0, f"{type(exc).__name__}: {exc}"))
-            self.res.verified[f"Spark = DuckDB ({size})"] = False
+            self.res.verified[f"7. Spark = DuckDB ({size})"] = False
             return
         query = self.work / "spark.sql"
         query.write_text(sql, encoding="utf-8")
@@ -468,7 +467,7 @@ class Bench:
         if p.returncode != 0:
             tail = [line for line in p.stderr.strip().splitlines() if line.strip()][-3:]
             self.res.add(Row(case, size, "Spark: run failed", None, 0, " / ".join(tail)[-400:]))
-            self.res.verified[f"Spark = DuckDB ({size})"] = False
+            self.res.verified[f"7. Spark = DuckDB ({size})"] = False
             return
         info = json.loads(p.stdout.strip().splitlines()[-1])
         seconds = info["seconds"][1:] or info["seconds"]  # the first run warms the JVM up
@@ -480,7 +479,7 @@ class Bench:
         spark_rel = f"read_parquet({_lit(out / '*.parquet')})"
         member_diff = compare(con, "m_duck", spark_rel, "customer_id", ["customer_id", *membership])
         all_diff = compare(con, "m_duck", spark_rel, "customer_id")
-        self.res.verified[f"Spark membership = DuckDB ({size})"] = member_diff.equal
+        self.res.verified[f"7. Spark membership = DuckDB ({size})"] = member_diff.equal
         con.execute("DROP TABLE m_duck")
         self.res.add(Row(case, size, f"Spark {info['version']} local[*], query and Parquet write",
                          median(seconds), len(seconds),
@@ -491,11 +490,13 @@ class Bench:
         con.close()
 
     # ── orchestration ───────────────────────────────────────────────────
-    def run(self) -> Results:
+    def run(self, previous: dict | None = None) -> Results:
         self._ratios: dict = {}
         args = self.args
         cases = set(args.cases)
         started = time.perf_counter()
+        if previous:
+            self.merge(previous, cases)
         if 5 in cases:
             self.say("\ncase 5: compile speed")
             self.compile_speed()
@@ -521,6 +522,30 @@ class Bench:
         self.res.notes.append(f"The whole benchmark took {time.perf_counter() - started:.0f} s.")
         shutil.rmtree(self.work, ignore_errors=True)
         return self.res
+
+    def merge(self, previous: dict, cases: set[int]) -> None:
+        """Keep the figures of the cases not run now from an earlier run's results (--merge)."""
+        kept = sorted({int(r["case"].split()[0]) for r in previous["rows"]} - cases)
+        if not kept:
+            return
+        for r in previous["rows"]:
+            if int(r["case"].split()[0]) in kept:
+                self.res.rows.append(Row(**r))
+        for name, ok in previous["verified"].items():
+            if name.split(".")[0].isdigit() and int(name.split(".")[0]) in kept:
+                self.res.verified[name] = ok
+        for key, value in previous["ratios"].items():
+            if RATIO_CASES[key] in kept:
+                self._ratios[key] = ({int(k) if k.isdigit() else k: v for k, v in value.items()}
+                                     if isinstance(value, dict) else value)
+        self.res.notes.append(f"Cases {', '.join(map(str, kept))} are from the run of {previous['date']} "
+                              f"(`{previous['command']}`), kept by --merge.")
+
+    def state(self, command: str) -> dict:
+        return {"date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"), "command": command,
+                "rows": [r.__dict__ for r in self.res.rows], "verified": self.res.verified,
+                "ratios": {k: ({str(n): v for n, v in x.items()} if isinstance(x, dict) else x)
+                           for k, x in self._ratios.items()}}
 
     def goals(self) -> list[tuple[str, str, bool | None]]:
         r = self._ratios
@@ -639,7 +664,8 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
              "Data: the demo generator (`segdsl.demo.generate`) with about 20 orders and 20 web events per "
              f"customer, seed {args.seed}, evaluated as of {AS_OF.isoformat()}. The model is "
              "[`benchmarks/models/shop.seg`](benchmarks/models/shop.seg) (the flagship retail model) unless a "
-             f"case says otherwise. Times are medians of {args.repeat} interleaved run(s) after a warm-up; "
+             f"case says otherwise. Times are medians of {args.repeat} interleaved run(s), after an untimed warm-up round "
+             "for sizes up to 2 M; "
              "ratios compare figures measured in the same run.", "",
              "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in machine()]
@@ -696,7 +722,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pandas-cap", type=float, default=None,
                    help="GiB of resident memory at which the pandas process is stopped (default: 75%% of RAM)")
     p.add_argument("--output", default=str(REPO / "BENCHMARKS.md"), help="where to write the report")
-    p.add_argument("--json", default=None, help="also write the results as JSON")
+    p.add_argument("--json", default=None,
+                   help="where to keep the results as JSON (default: last-results.json in the data folder)")
+    p.add_argument("--merge", action="store_true",
+                   help="keep the figures of the cases not run now from the previous results (with --cases)")
     args = p.parse_args(argv)
     args.sizes = sorted({parse_size(s) for s in (args.sizes or ("100k" if args.quick else "100k,1m,10m")).split(",")})
     args.repeat = args.repeat or (1 if args.quick else 3)
@@ -716,14 +745,25 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
     print(f"segdsl benchmark: sizes {', '.join(size_label(n) for n in args.sizes)}; {args.repeat} run(s) each; "
           f"data in {args.data}", flush=True)
-    res = Bench(args, say=lambda s: print(s, flush=True)).run()
+    state_file = Path(args.json) if args.json else Path(args.data) / "last-results.json"
+    previous = None
+    if args.merge and state_file.is_file():
+        previous = json.loads(state_file.read_text(encoding="utf-8"))
+    bench = Bench(args, say=lambda s: print(s, flush=True))
+    res = bench.run(previous)
+    res.rows.sort(key=lambda r: (int(r.case.split()[0]), _size_order(r.size)))
     print("\ngoals:")
     for goal, figure, met in res.goals:
         print(f"  [{_met(met).strip('*'):>7}] {goal}: {figure}")
     Path(args.output).write_text(markdown(res, args, command.strip()), encoding="utf-8")
     print(f"\nwrote {args.output}")
-    if args.json:
-        Path(args.json).write_text(json.dumps({
-            "rows": [r.__dict__ for r in res.rows], "goals": res.goals, "verified": res.verified,
-            "notes": res.notes}, indent=2, default=str), encoding="utf-8")
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text(json.dumps(bench.state(command.strip()), indent=2, default=str), encoding="utf-8")
     return 0
+
+
+def _size_order(label: str) -> float:
+    if not label:
+        return 0
+    number, _, unit = label.partition(" ")
+    return float(number.replace(",", "")) * {"k": 1e3, "M": 1e6}.get(unit, 1)

@@ -120,7 +120,7 @@ class Model:
         date = parse_as_of(as_of) if as_of is not None else None
         opts = Options(d, date, self.resolve_params(params))
         query = segment_members(self.ir, opts, segment) if segment else membership(self.ir, opts)
-        return to_sql(query, d, pretty=pretty)
+        return to_sql(query, d, pretty=pretty, copy=False)  # the query was built for this text only
 
     def content_hash(self) -> str:
         """SHA-256 of the text of the model and of every file it imports, in import order.

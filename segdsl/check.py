@@ -49,6 +49,7 @@ class Checker:
         self.schemas = schemas or {}
         self.out = Collector()
         self.defs: dict[str, object] = {}  # name -> syntax definition
+        self._near_definitions: dict[str, list[str]] = {}  # column name -> definitions it may be a typo of
         self.entity: s.Entity | None = None
         self.events: dict[str, s.Events] = {}
         self.params: dict[str, m.Param] = {}
@@ -514,7 +515,10 @@ class Checker:
                              n.span, hint or f"columns of `{source}`: {', '.join(sorted(schema)[:12])}")
                 return _poison(n.span)
             return m.Column(text, ctx.source, schema[text], n.span)
-        near = difflib.get_close_matches(text, [k for k in self.defs if k not in self.events], n=1, cutoff=TYPO_CUTOFF)
+        near = self._near_definitions.get(text)
+        if near is None:  # a column is named many times in a model: compare it with every definition once
+            near = self._near_definitions[text] = difflib.get_close_matches(
+                text, [k for k in self.defs if k not in self.events], n=1, cutoff=TYPO_CUTOFF)
         if near:
             self.out.add("SEG101", f"unknown name `{text}`", n.span,
                          f"did you mean `{near[0]}`? (a column with this name is written `{source}.{text}`)")

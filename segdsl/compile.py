@@ -20,7 +20,9 @@ the dialect), values as literals. No text of a .seg file is pasted in.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -268,7 +270,8 @@ class _Compiler:
                 joins.append((name, alias, key_name))
                 for a in aggs:
                     col = _col(self.names[("agg", a)], alias)
-                    value = exp.func("COALESCE", col, exp.Literal.number(0)) if a.func in ("count", "count_distinct") else col
+                    value = exp.Coalesce(this=col, expressions=[exp.Literal.number(0)]) if a.func in (
+                        "count", "count_distinct") else col
                     select.append(exp.alias_(value, self.names[("agg", a)], quoted=True, copy=False))
             self._level = level
             for n in self.model.order:
@@ -427,6 +430,9 @@ class _Compiler:
         else:
             cond = self._conjunction(residual) if residual else None
         use_filter = self.low.filter_clause and self.dialect not in _CASE_AGGREGATE_DIALECTS
+        if cond is not None and a.func == "count" and arg is None and self.dialect in _CASE_AGGREGATE_DIALECTS:
+            # The rows where cond is true: COUNT_IF is a tenth faster than COUNT(CASE WHEN cond THEN 1 END).
+            return self.low.aggregate_result(a.func, exp.CountIf(this=cond), T.ANY)
         if cond is not None and not use_filter:
             arg = exp.Case(ifs=[exp.If(this=cond, true=arg if arg is not None else exp.Literal.number(1))])
         func = a.func
@@ -530,7 +536,7 @@ class _Compiler:
 
     @staticmethod
     def _two_valued(x: exp.Expression) -> exp.Expression:
-        return exp.func("COALESCE", x, exp.false())
+        return exp.Coalesce(this=x, expressions=[exp.false()])
 
     # ── expressions ─────────────────────────────────────────────────────────
     def expr(self, e: m.Expr) -> exp.Expression:
@@ -756,9 +762,27 @@ def check_dialect(dialect: str) -> str:
     return d
 
 
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cycle collector while a query is built or printed.
+
+    A large model's query is tens of thousands of linked sqlglot nodes; the
+    collector would walk all of them again on every few hundred allocations,
+    which more than doubles the time to compile a model of 500 definitions.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def membership(model: m.Model, options: Options, outputs: list[str] | None = None) -> exp.Select:
     """The membership query: one row per member with the requested definitions."""
-    return _Compiler(model, options, list(model.order) if outputs is None else outputs).query()
+    with _gc_paused():
+        return _Compiler(model, options, list(model.order) if outputs is None else outputs).query()
 
 
 def segment_members(model: m.Model, options: Options, segment: str) -> exp.Select:
@@ -806,7 +830,7 @@ def long_members(model: m.Model, options: Options, names: list[str] | None = Non
     low = dl.lowering(options.dialect)
     names_q: exp.Expression | None = None
     for n in wanted:
-        row = exp.select(exp.alias_(exp.Literal.string(n), "name", quoted=True))
+        row = low.constant_row(exp.select(exp.alias_(exp.Literal.string(n), "name", quoted=True)))
         names_q = row if names_q is None else exp.union(names_q, row, distinct=False)
     ifs = []
     for n in wanted:
@@ -825,16 +849,54 @@ def long_members(model: m.Model, options: Options, names: list[str] | None = Non
         exp.Not(this=exp.Is(this=_col("segment", "l"), expression=exp.Null())))
 
 
-def finish(query: exp.Expression, dialect: str) -> exp.Expression:
-    """The query with the dialect's whole-query rules applied (settings, booleans, name checks)."""
-    return dl.lowering(dialect).finish(query.copy())
+def finish(query: exp.Expression, dialect: str, copy: bool = True) -> exp.Expression:
+    """The query with the dialect's whole-query rules applied (settings, booleans, name checks).
+
+    With copy=False the rules may change `query` itself: for a query built only to be printed.
+    """
+    return dl.lowering(dialect).finish(query.copy() if copy else query)
 
 
-def to_sql(query: exp.Expression, dialect: str, pretty: bool = True) -> str:
-    """SQL text for a dialect; anything sqlglot would drop or approximate is a diagnostic (SEG311)."""
+def _print(query: exp.Expression, dialect: str, pretty: bool) -> str:
+    """sqlglot's text of a query, printed one common table expression at a time.
+
+    The text is the same as printing the whole query at once, but a dialect's
+    rewrites of a SELECT (Snowflake and BigQuery have several) then look at
+    each part once instead of at every part again from the outer query.
+    """
+    def text(x: exp.Expression) -> str:
+        return x.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE, copy=False)
+
+    key = "with_" if "with_" in type(query).arg_types else "with"
+    with_ = query.args.get(key)
+    if not isinstance(query, exp.Select) or with_ is None or with_.args.get("recursive"):
+        return text(query)
+    parts = []
+    for cte in with_.expressions:
+        if not isinstance(cte, exp.CTE) or set(cte.args) - {"this", "alias"} or cte.alias_column_names:
+            return text(query)  # a form this printer does not know: let sqlglot print it all
+        name = text(cte.args["alias"].this)
+        body = text(cte.this)
+        if pretty:
+            body = "\n".join("  " + line if line else line for line in body.split("\n"))
+            parts.append(f"{name} AS (\n{body}\n)")
+        else:
+            parts.append(f"{name} AS ({body})")
+    query.set(key, None)
     try:
-        return finish(query, dialect).sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE,
-                                          copy=False)  # finish() works on a copy already
+        return "WITH " + ", ".join(parts) + ("\n" if pretty else " ") + text(query)
+    finally:
+        query.set(key, with_)
+
+
+def to_sql(query: exp.Expression, dialect: str, pretty: bool = True, copy: bool = True) -> str:
+    """SQL text for a dialect; anything sqlglot would drop or approximate is a diagnostic (SEG311).
+
+    copy=False saves a copy of the whole query when the caller has no further use for it.
+    """
+    try:
+        with _gc_paused():
+            return _print(finish(query, dialect, copy), dialect, pretty)
     except sqlglot.errors.UnsupportedError as exc:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "not supported"
         raise dl.unsupported("this model", dialect, reason) from None

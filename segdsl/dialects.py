@@ -54,17 +54,18 @@ class Dialect:
 
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
-    Dialect("duckdb", "verified", "DuckDB (embedded)", "duckdb:///path.duckdb",
+    Dialect("duckdb", "verified", "DuckDB, embedded (CI: duckdb 2.0)", "duckdb:///path.duckdb",
             "the reference engine; reads .csv/.parquet/.json sources directly"),
-    Dialect("sqlite", "verified", "SQLite 3.30+ (Python sqlite3)", "sqlite:///path.db",
-            "dates and timestamps stored as ISO-8601 text; needs an md5() function (registered by segdsl)"),
-    Dialect("postgres", "verified", "PostgreSQL 12+ server", "postgresql://user@host:5432/db",
+    Dialect("sqlite", "verified", "SQLite 3.30+ through Python's sqlite3 (CI: 3.40)", "sqlite:///path.db",
+            "dates and timestamps stored as ISO-8601 text; needs an md5() function (segdsl registers it)"),
+    Dialect("postgres", "verified", "PostgreSQL server (CI: 15, text in an ICU locale)", "postgresql://user@host:5432/db",
             "timestamptz columns are read in UTC"),
-    Dialect("mysql", "verified", "MariaDB 10.6+ server (MySQL dialect); MySQL 8.0.19+", "mysql+pymysql://user@host/db",
-            "text compared as utf8mb4 bytes whatever the column collation"),
-    Dialect("spark", "verified", "Apache Spark 3.4+/4.x (local mode, Spark Connect)", "spark://local[*] or sc://host:15002",
-            "needs spark.sql.session.timeZone=UTC; works with spark.sql.ansi.enabled on or off"),
-    Dialect("clickhouse", "verified", "ClickHouse 24+ (chdb embedded, or a server)", "chdb:///path or clickhouse://host:8123/db",
+    Dialect("mysql", "verified", "MariaDB server as the MySQL dialect (CI: 10.11, utf8mb4_general_ci)",
+            "mysql+pymysql://user@host/db", "text compared as utf8mb4 bytes whatever the column collation"),
+    Dialect("spark", "verified", "Apache Spark, local mode through pyspark (CI: 4.x, ANSI on and off)",
+            "spark://local[*] or sc://host:15002", "needs spark.sql.session.timeZone=UTC"),
+    Dialect("clickhouse", "verified", "ClickHouse, embedded through chdb (CI: chdb 4, ClickHouse 26)",
+            "chdb:///path or clickhouse://host:8123/db",
             "the query carries SETTINGS join_use_nulls = 1, session_timezone = 'UTC'"),
     Dialect("snowflake", "generated", "Snowflake", "", "default (binary) collation assumed"),
     Dialect("bigquery", "generated", "Google BigQuery (GoogleSQL)", "", "default (binary) collation assumed"),
@@ -312,6 +313,10 @@ class Lowering:
         hex8 = exp.DPipe(this=_lit("0x"), expression=exp.Substring(this=digest, start=_n(1), length=_n(8)),
                          safe=True)
         return exp.Mod(this=exp.Paren(this=exp.cast(hex8, _dtype("BIGINT"))), expression=_n(10000))
+
+    def constant_row(self, select: exp.Select) -> exp.Select:
+        """A SELECT of constants only (the names `--long` unpivots by)."""
+        return select
 
     # whole queries
     def finish(self, query: exp.Expression) -> exp.Expression:
@@ -807,7 +812,7 @@ class TSQL(_NoBoolean):
     def hash_bucket(self, text: exp.Expression) -> exp.Expression:
         # HASHBYTES hashes the bytes of its argument: NVARCHAR is UTF-16, so the text is
         # first made VARCHAR under a UTF-8 collation (SQL Server 2019+) to hash UTF-8 as elsewhere.
-        utf8 = exp.cast(exp.Collate(this=text, expression=exp.var("Latin1_General_100_BIN2_UTF8")),
+        utf8 = exp.cast(exp.Collate(this=exp.Paren(this=text), expression=exp.var("Latin1_General_100_BIN2_UTF8")),
                         _dtype("VARCHAR(MAX)", "tsql"))
         first4 = exp.Substring(this=_fn("HASHBYTES", _lit("MD5"), utf8), start=_n(1), length=_n(4))
         return _mod(exp.cast(first4, _dtype("BIGINT")))
@@ -863,6 +868,9 @@ class Oracle(_NoBoolean):
 
     def key_text(self, key: exp.Expression) -> exp.Expression:
         return _fn("TO_CHAR", key)
+
+    def constant_row(self, select: exp.Select) -> exp.Select:
+        return select.from_("DUAL")  # a SELECT needs a FROM before Oracle 23ai
 
     def hash_bucket(self, text: exp.Expression) -> exp.Expression:
         hexed = exp.Lower(this=_fn("RAWTOHEX", _fn("STANDARD_HASH", text, _lit("MD5"))))

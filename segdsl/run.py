@@ -44,17 +44,63 @@ def column_type(duck_type: str) -> m.T:
     return m.T.ANY
 
 
+# DuckDB's own default lets a query take 80 % of the machine's memory; segdsl keeps a run within a
+# fixed budget and lets the engine spill to disk beyond it, so that ten million customers need no
+# more memory than a hundred thousand. SEGDSL_MEMORY_LIMIT overrides it ("4GB"; "default": DuckDB's).
+MEMORY_LIMIT = "1GiB"
+
+
+def engine_config() -> dict[str, object]:
+    """Settings of the connections segdsl opens: a memory budget, spilling to a private folder."""
+    config: dict[str, object] = {"preserve_insertion_order": False}  # members have no order; it saves memory
+    limit = os.environ.get("SEGDSL_MEMORY_LIMIT", MEMORY_LIMIT).strip()
+    if limit and limit.lower() != "default":
+        config["memory_limit"] = limit
+        config["temp_directory"] = _spill_directory()
+    return config
+
+
+_SPILL: list[str] = []
+
+
+def _spill_directory() -> str:
+    """A folder of this process for data DuckDB spills to disk, removed when the process ends."""
+    if not _SPILL:
+        import atexit
+        import shutil
+
+        _SPILL.append(tempfile.mkdtemp(prefix="segdsl-spill-"))
+        atexit.register(shutil.rmtree, _SPILL[0], True)
+    return _SPILL[0]
+
+
+def configure(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Apply engine_config() to an open connection (settings, not connect-time config: the same
+    database file may already be open in this process, and DuckDB refuses a second configuration)."""
+    for name, value in engine_config().items():
+        try:
+            con.execute(f"SET {name} = {literal(value).sql('duckdb')}")
+        except duckdb.Error as exc:
+            if name == "memory_limit":
+                con.close()
+                raise error("SEG305", f"cannot use SEGDSL_MEMORY_LIMIT: {_reason(exc)}", None,
+                            "give a size such as 2GB, or default") from None
+            # The spill folder cannot change once the engine has spilled: keep the one it has.
+    return con
+
+
 def connect(db: str | Path | None = None, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection: in memory, or on a database file (read only: sources are never written)."""
     if db is None:
-        return duckdb.connect(":memory:")
+        return configure(duckdb.connect(":memory:"))
     path = Path(db)
     if not path.is_file():
         raise error("SEG304", f"cannot find the database `{db}`", None, "give the path of a .duckdb file")
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.Error as exc:
         raise error("SEG305", f"cannot open the database `{db}`: {_reason(exc)}", None, None) from None
+    return configure(con)
 
 
 def _reason(exc: BaseException) -> str:
@@ -94,7 +140,7 @@ def read_schemas(con: duckdb.DuckDBPyConnection, ir: m.Model, root: Path) -> Sch
 def membership_sql(ir: m.Model, root: Path, as_of: dt.date | None, params: dict[str, object],
                    outputs: list[str] | None = None) -> str:
     opts = Options("duckdb", as_of, params, source=resolver(root))
-    return to_sql(membership(ir, opts, outputs), "duckdb", pretty=False)
+    return to_sql(membership(ir, opts, outputs), "duckdb", pretty=False, copy=False)
 
 
 def materialize(con: duckdb.DuckDBPyConnection, sql: str, table: str = "segdsl_members") -> str:

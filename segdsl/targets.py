@@ -24,13 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
-import os
 import re
 import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlglot import exp
@@ -329,9 +328,10 @@ def _need(module: str, dialect: str, extra: str | None = None, pip: str | None =
 
     try:
         return importlib.import_module(module)
-    except ImportError:
+    except ImportError as exc:
+        missing = (exc.name or module).split(".")[0]  # the package really missing (grpc for Spark Connect)
         command = pip or f"pip install 'segdsl[{extra or EXTRAS.get(dialect, dialect)}]'"
-        raise error("SEG314", f"the {dialect} target needs the Python package `{module}`, which is not installed",
+        raise error("SEG314", f"the {dialect} target needs the Python package `{missing}`, which is not installed",
                     None, f"install it: {command}") from None
 
 
@@ -357,13 +357,17 @@ class DuckDBTarget(Target):
             self.con = connection
             return
         path = url.path if url else None
+        # the settings of every DuckDB connection segdsl opens (one file cannot be open twice with two)
+        from . import run as r
+
+        config = r.engine_config() if hasattr(r, "engine_config") else {}
         if not path or path == ":memory:":
-            self.con = duckdb.connect(":memory:")
+            self.con = duckdb.connect(":memory:", config=config)
             return
         if not write and not Path(path).is_file():
             raise _unreachable(url, FileNotFoundError(f"no database file {path}"), "give the path of a .duckdb file")
         try:
-            self.con = duckdb.connect(path, read_only=not write)
+            self.con = duckdb.connect(path, read_only=not write, config=config)
         except duckdb.Error as exc:
             raise _unreachable(url, exc) from None
 
@@ -520,10 +524,13 @@ class PostgresTarget(Target):
                 raise _unreachable(url, exc) from None
             self.con.autocommit = True
         self.errors = (self.driver.Error,)
-        cur = self.con.cursor()
-        cur.execute("SET TIME ZONE 'UTC'")  # timestamptz values are read as UTC timestamps
-        if not write:
-            cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        if self.owned:
+            # A connection segdsl opened: timestamptz values are read as UTC, and nothing can be
+            # written unless an output table was asked for. A connection passed in keeps its settings.
+            cur = self.con.cursor()
+            cur.execute("SET TIME ZONE 'UTC'")
+            if not write:
+                cur.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
 
     def columns(self, table: exp.Expression) -> dict[str, T]:
         cur = self.con.cursor()
@@ -585,13 +592,15 @@ class MySQLTarget(Target):
                 self.con = self.driver.connect(**{k: v for k, v in kwargs.items() if v is not None})
             except self.driver.Error as exc:
                 raise _unreachable(url, exc) from None
-        self.con.autocommit(True)
         self.errors = (self.driver.Error,)
         cur = self.con.cursor()
-        cur.execute("SET time_zone = '+00:00'")  # TIMESTAMP columns are read in UTC
-        cur.execute("SET NAMES utf8mb4")
-        if not write:
-            cur.execute("SET SESSION TRANSACTION READ ONLY")
+        cur.execute("SET NAMES utf8mb4")  # literals reach the server as utf8mb4, as compared
+        if self.owned:
+            # as for PostgreSQL: UTC and read-only on connections segdsl opened, not on one passed in
+            self.con.autocommit(True)
+            cur.execute("SET time_zone = '+00:00'")
+            if not write:
+                cur.execute("SET SESSION TRANSACTION READ ONLY")
 
     def columns(self, table: exp.Expression) -> dict[str, T]:
         cur = self.con.cursor()
@@ -675,11 +684,15 @@ class SparkTarget(Target):
             _need("pyspark", "spark")
             try:
                 if url.scheme == "sc":
-                    _need("pyspark.sql.connect.session", "spark", extra="spark-connect")
+                    _need("grpc", "spark", extra="spark-connect")  # Spark Connect speaks gRPC
                     from pyspark.sql import SparkSession
 
-                    self.spark = SparkSession.builder.remote(
-                        f"sc://{url.host}:{url.port or 15002}").getOrCreate()
+                    try:
+                        self.spark = SparkSession.builder.remote(
+                            f"sc://{url.host}:{url.port or 15002}").getOrCreate()
+                    except ImportError as exc:
+                        raise error("SEG314", f"Spark Connect needs more packages: {_reason(exc)}", None,
+                                    "install them: pip install 'segdsl[spark-connect]'") from None
                 else:
                     from pyspark.sql import SparkSession
 
@@ -811,6 +824,9 @@ class ClickHouseTarget(Target):
                 raise _unreachable(url, exc) from None
         else:
             driver = _need("clickhouse_connect", "clickhouse")
+            import logging
+
+            logging.getLogger("clickhouse_connect").setLevel(logging.CRITICAL)  # the diagnostic says it all
             try:
                 self.client = driver.get_client(host=url.host or "localhost", port=url.port or 8123,
                                                 username=url.user or "default", password=url.password or "",
@@ -925,8 +941,8 @@ def read_schemas(target: Target, ir: m.Model) -> Schemas:
     sources: list[tuple[str, str, Span | None]] = [(ir.entity.name, ir.entity.source, ir.entity.source_span)]
     sources += [(e.name, e.source, e.source_span) for e in ir.events.values()]
     for name, source, span in sources:
-        if Path(source).suffix.lower() in FILE_SUFFIXES and target.dialect in ("duckdb", "spark", "clickhouse") \
-                and not (target.root / source).is_file():
+        if Path(source).suffix.lower() in FILE_SUFFIXES and source not in target.bindings \
+                and target.dialect in ("duckdb", "spark", "clickhouse") and not (target.root / source).is_file():
             problems.append(Diagnostic("SEG304", f"cannot find the data file `{source}`", span,
                                        f"paths are relative to the model file; looked for "
                                        f"{display_path(target.root / source)}"))

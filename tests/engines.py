@@ -14,7 +14,6 @@ SEGDSL_REQUIRE_ENGINES=1 (CI), fails the test.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil

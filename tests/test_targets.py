@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import segdsl  # noqa: E402
 from conformance.compare import assert_same_members  # noqa: E402
 from conformance.data import TABLES, reference_tables  # noqa: E402
-from engines import MYSQL_URL, PG_URL, VERIFIED_ENGINES  # noqa: E402
+from engines import PG_URL, VERIFIED_ENGINES  # noqa: E402
 from reference import evaluate  # noqa: E402
 from segdsl import targets  # noqa: E402
 from segdsl.cli import app  # noqa: E402
@@ -357,3 +357,42 @@ def test_missing_table_or_column_on_the_target_points_into_the_model(engine_name
     # a bare name the target's columns do not have (SEG101 names the source it looked in)
     assert d.code in ("SEG101", "SEG109") and "no_such_column" in d.message and "customers" in d.message
     assert d.span.line == 2
+
+
+# ── compile options ─────────────────────────────────────────────────────────
+
+
+def test_compile_header_names_the_model_and_its_hash(tmp_path: Path) -> None:
+    import hashlib
+
+    model = tmp_path / "k.seg"
+    model.write_text((MODELS / "keys.seg").read_text(encoding="utf-8"), encoding="utf-8")
+    result = invoke("compile", model, "--dialect", "postgres", "--as", "view", "mart.members")
+    assert result.exit_code == 0, result.stderr
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("-- segdsl ") and str(model) in first and " for postgres" in first
+    digest = segdsl.load(model).content_hash()
+    assert digest[:16] in first and len(digest) == len(hashlib.sha256().hexdigest())
+    assert "the current date of the engine" in result.stdout  # --as-of today is the default
+    assert 'DROP VIEW IF EXISTS "mart"."members"' in result.stdout
+    # the same with --as view=NAME; a changed model changes the hash
+    same = invoke("compile", model, "--dialect", "postgres", "--as", "view=mart.members")
+    assert same.stdout == result.stdout
+    model.write_text(model.read_text(encoding="utf-8") + "segment more = true\n", encoding="utf-8")
+    assert digest[:16] not in invoke("compile", model, "--dialect", "postgres").stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("args", [["--as", "viwe", "x"], ["--as", "view"], ["--as", "query", "x"]])
+def test_bad_as_is_a_usage_error(args: list[str]) -> None:
+    result = invoke("compile", MODELS / "keys.seg", *args)
+    assert result.exit_code == 2 and "error[SEG307]" in result.stderr, result.stderr
+
+
+def test_schema_file_makes_text_keys_exact(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.toml"
+    schema.write_text('[accounts]\naccount_id = "text"\nplan = "text"\nseats = "number"\n'
+                      '[invoices]\naccount_id = "text"\nissued_on = "date"\ntotal = "number"\n', encoding="utf-8")
+    without = invoke("compile", MODELS / "keys.seg", "--dialect", "postgres").stdout
+    with_types = invoke("compile", MODELS / "keys.seg", "--dialect", "postgres", "--schema", schema).stdout
+    assert "column types unknown" in without and 'COLLATE "C"' not in without
+    assert f"column types: {schema}" in with_types and 'p."account_id" COLLATE "C"' in with_types

@@ -13,20 +13,27 @@ WITH "population" AS (
 ), "agg_0_invoices" AS (
   SELECT
     e."account_id" AS "_key",
-    SUM(e."amount") FILTER(WHERE
-      (
-        CAST(e."issued_at" AS DATE) > CAST('2025-06-30' AS DATE)
-        AND CAST(e."issued_at" AS DATE) <= CAST('2026-06-30' AS DATE)
-      )
-      AND e."status" <> 'open') AS "_invoices_1",
-    SUM(e."amount") FILTER(WHERE
-      (
-        CAST(e."issued_at" AS DATE) > CAST('2024-06-30' AS DATE)
-        AND CAST(e."issued_at" AS DATE) <= CAST('2025-06-30' AS DATE)
-      )
-      AND e."status" <> 'open') AS "_invoices_2",
-    COUNT(*) FILTER(WHERE
-      e."status" = 'overdue') AS "_invoices_3",
+    SUM(
+      CASE
+        WHEN (
+          CAST(e."issued_at" AS DATE) > CAST('2025-06-30' AS DATE)
+          AND CAST(e."issued_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+        )
+        AND e."status" <> 'open'
+        THEN e."amount"
+      END
+    ) AS "_invoices_1",
+    SUM(
+      CASE
+        WHEN (
+          CAST(e."issued_at" AS DATE) > CAST('2024-06-30' AS DATE)
+          AND CAST(e."issued_at" AS DATE) <= CAST('2025-06-30' AS DATE)
+        )
+        AND e."status" <> 'open'
+        THEN e."amount"
+      END
+    ) AS "_invoices_2",
+    COUNT_IF(e."status" = 'overdue') AS "_invoices_3",
     MAX(e."issued_at") AS "_invoices_4"
   FROM "invoices" AS e
   WHERE

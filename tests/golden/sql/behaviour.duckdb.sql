@@ -14,21 +14,21 @@ WITH "population" AS (
     COUNT(*) AS "_orders_2",
     MIN(e."ordered_at") AS "_orders_3",
     MAX(e."ordered_at") AS "_orders_4",
-    COUNT(*) FILTER(WHERE
+    COUNT_IF(
       (
         CAST(e."ordered_at" AS DATE) > CAST('2026-05-31' AS DATE)
         AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
-      )) AS "_orders_5",
-    COUNT(*) FILTER(WHERE
-      e."coupon_used") AS "_orders_6",
-    COUNT(*) FILTER(WHERE
-      e."channel" = 'app') AS "_orders_10",
+      )
+    ) AS "_orders_5",
+    COUNT_IF(e."coupon_used") AS "_orders_6",
+    COUNT_IF(e."channel" = 'app') AS "_orders_10",
     COUNT(DISTINCT e."category") AS "_orders_11",
-    COUNT(*) FILTER(WHERE
+    COUNT_IF(
       (
         CAST(e."ordered_at" AS DATE) > CAST('2026-06-23' AS DATE)
         AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
-      )) AS "_orders_13"
+      )
+    ) AS "_orders_13"
   FROM "orders" AS e
   WHERE
     CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -37,30 +37,34 @@ WITH "population" AS (
 ), "agg_0_web" AS (
   SELECT
     e."customer_id" AS "_key",
-    COUNT(*) FILTER(WHERE
+    COUNT_IF(
       (
         CAST(e."event_time" AS DATE) > CAST('2026-05-31' AS DATE)
         AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
       )
-      AND e."type" = 'view') AS "_web_7",
-    COUNT(*) FILTER(WHERE
+      AND e."type" = 'view'
+    ) AS "_web_7",
+    COUNT_IF(
       (
         CAST(e."event_time" AS DATE) > CAST('2026-04-01' AS DATE)
         AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
       )
-      AND e."type" = 'email_open') AS "_web_8",
-    COUNT(*) FILTER(WHERE
+      AND e."type" = 'email_open'
+    ) AS "_web_8",
+    COUNT_IF(
       (
         CAST(e."event_time" AS DATE) > CAST('2026-04-01' AS DATE)
         AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
       )
-      AND e."type" = 'email_click') AS "_web_9",
-    COUNT(*) FILTER(WHERE
+      AND e."type" = 'email_click'
+    ) AS "_web_9",
+    COUNT_IF(
       (
         CAST(e."event_time" AS DATE) > CAST('2026-06-23' AS DATE)
         AND CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)
       )
-      AND e."type" = 'add_to_cart') AS "_web_12"
+      AND e."type" = 'add_to_cart'
+    ) AS "_web_12"
   FROM "web_events" AS e
   WHERE
     CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)

@@ -15,11 +15,12 @@ WITH "population" AS (
     COUNT(*) AS "_orders_2",
     MIN(e."ordered_at") AS "_orders_3",
     MAX(e."ordered_at") AS "_orders_4",
-    COUNT(*) FILTER(WHERE
+    COUNT_IF(
       (
         CAST(e."ordered_at" AS DATE) > CAST('2026-01-01' AS DATE)
         AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
-      )) AS "_orders_5"
+      )
+    ) AS "_orders_5"
   FROM "orders" AS e
   WHERE
     CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -28,10 +29,8 @@ WITH "population" AS (
 ), "agg_0_web" AS (
   SELECT
     e."customer_id" AS "_key",
-    COUNT(*) FILTER(WHERE
-      e."type" = 'view') AS "_web_6",
-    COUNT(*) FILTER(WHERE
-      e."type" = 'add_to_cart') AS "_web_7"
+    COUNT_IF(e."type" = 'view') AS "_web_6",
+    COUNT_IF(e."type" = 'add_to_cart') AS "_web_7"
   FROM "web_events" AS e
   WHERE
     CAST(e."event_time" AS DATE) <= CAST('2026-06-30' AS DATE)

@@ -13,16 +13,18 @@ WITH "population" AS (
     COUNT(*) AS "_orders_2",
     MIN(e."ordered_at") AS "_orders_3",
     MAX(e."ordered_at") AS "_orders_4",
-    COUNT(*) FILTER(WHERE
+    COUNT_IF(
       (
         CAST(e."ordered_at" AS DATE) > CAST('2026-04-01' AS DATE)
         AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
-      )) AS "_orders_5",
-    COUNT(*) FILTER(WHERE
+      )
+    ) AS "_orders_5",
+    COUNT_IF(
       (
         CAST(e."ordered_at" AS DATE) > CAST('2026-01-01' AS DATE)
         AND CAST(e."ordered_at" AS DATE) <= CAST('2026-04-01' AS DATE)
-      )) AS "_orders_6"
+      )
+    ) AS "_orders_6"
   FROM "orders" AS e
   WHERE
     CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)

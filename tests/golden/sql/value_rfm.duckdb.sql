@@ -16,16 +16,24 @@ WITH "population" AS (
     MAX(e."ordered_at") AS "_orders_4",
     SUM(e."margin") AS "_orders_5",
     AVG(e."amount") AS "_orders_6",
-    SUM(e."amount") FILTER(WHERE
-      (
-        CAST(e."ordered_at" AS DATE) > CAST('2025-06-30' AS DATE)
-        AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
-      )) AS "_orders_7",
-    SUM(e."amount") FILTER(WHERE
-      (
-        CAST(e."ordered_at" AS DATE) > CAST('2024-06-30' AS DATE)
-        AND CAST(e."ordered_at" AS DATE) <= CAST('2025-06-30' AS DATE)
-      )) AS "_orders_8"
+    SUM(
+      CASE
+        WHEN (
+          CAST(e."ordered_at" AS DATE) > CAST('2025-06-30' AS DATE)
+          AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+        )
+        THEN e."amount"
+      END
+    ) AS "_orders_7",
+    SUM(
+      CASE
+        WHEN (
+          CAST(e."ordered_at" AS DATE) > CAST('2024-06-30' AS DATE)
+          AND CAST(e."ordered_at" AS DATE) <= CAST('2025-06-30' AS DATE)
+        )
+        THEN e."amount"
+      END
+    ) AS "_orders_8"
   FROM "orders" AS e
   WHERE
     CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)

@@ -1,4 +1,4 @@
--- segdsl SQL for clickhouse (verified tier: ClickHouse 24+ (chdb embedded, or a server)).
+-- segdsl SQL for clickhouse (verified tier: ClickHouse, embedded through chdb (CI: chdb 4, ClickHouse 26)).
 -- One line per construct: what it is compiled to, with as_of = the engine's current date.
 
 -- population (since)

@@ -1,4 +1,4 @@
--- segdsl SQL for duckdb (verified tier: DuckDB (embedded)).
+-- segdsl SQL for duckdb (verified tier: DuckDB, embedded (CI: duckdb 2.0)).
 -- One line per construct: what it is compiled to, with as_of = the engine's current date.
 
 -- population (since)
@@ -107,7 +107,7 @@ COALESCE(SUBSTRING(p."email", 1, LENGTH('Łó')) = 'Łó', FALSE)
 COUNT(*) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_count_where: count(orders where channel = "web" in last 90 days)
-COUNT(CASE WHEN (CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL (-90) DAY AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE) AND e."channel" = 'web' THEN 1 END) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+COUNT_IF((CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL (-90) DAY AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE) AND e."channel" = 'web') … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_count_distinct_text: count_distinct(orders.channel)
 COUNT(DISTINCT e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE

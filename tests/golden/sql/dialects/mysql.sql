@@ -1,4 +1,4 @@
--- segdsl SQL for mysql (verified tier: MariaDB 10.6+ server (MySQL dialect); MySQL 8.0.19+).
+-- segdsl SQL for mysql (verified tier: MariaDB server as the MySQL dialect (CI: 10.11, utf8mb4_general_ci)).
 -- One line per construct: what it is compiled to, with as_of = the engine's current date.
 
 -- population (since)

@@ -1,4 +1,4 @@
--- segdsl SQL for postgres (verified tier: PostgreSQL 12+ server).
+-- segdsl SQL for postgres (verified tier: PostgreSQL server (CI: 15, text in an ICU locale)).
 -- One line per construct: what it is compiled to, with as_of = the engine's current date.
 
 -- population (since)

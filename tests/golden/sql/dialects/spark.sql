@@ -1,4 +1,4 @@
--- segdsl SQL for spark (verified tier: Apache Spark 3.4+/4.x (local mode, Spark Connect)).
+-- segdsl SQL for spark (verified tier: Apache Spark, local mode through pyspark (CI: 4.x, ANSI on and off)).
 -- One line per construct: what it is compiled to, with as_of = the engine's current date.
 
 -- population (since)

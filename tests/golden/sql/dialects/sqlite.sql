@@ -1,4 +1,4 @@
--- segdsl SQL for sqlite (verified tier: SQLite 3.30+ (Python sqlite3)).
+-- segdsl SQL for sqlite (verified tier: SQLite 3.30+ through Python's sqlite3 (CI: 3.40)).
 -- One line per construct: what it is compiled to, with as_of = the engine's current date.
 
 -- population (since)

@@ -143,7 +143,7 @@ CASE WHEN p.[c_sum] IS NULL THEN NULL ELSE NTILE(4) OVER (PARTITION BY CASE WHEN
 CASE WHEN p.[c_days_between] IS NULL THEN NULL ELSE NTILE(5) OVER (PARTITION BY CASE WHEN p.[c_days_between] IS NULL THEN 1 ELSE 0 END ORDER BY p.[c_days_between] DESC, CASE WHEN p.[customer_id] IS NULL THEN 1 ELSE 0 END, p.[customer_id]) END
 
 -- c_holdout: c_two_valued split 50% a, 50% b seed "s"
-CASE WHEN p.[c_two_valued] = 1 THEN CASE WHEN (CAST(SUBSTRING(HASHBYTES('MD5', CAST(N's:' + CAST(p.[customer_id] AS NVARCHAR(MAX)) COLLATE Latin1_General_100_BIN2_UTF8 AS VARCHAR(MAX))), 1, 4) AS BIGINT)) % 10000 < 5000 THEN 'a' ELSE 'b' END END
+CASE WHEN p.[c_two_valued] = 1 THEN CASE WHEN (CAST(SUBSTRING(HASHBYTES('MD5', CAST((N's:' + CAST(p.[customer_id] AS NVARCHAR(MAX))) COLLATE Latin1_General_100_BIN2_UTF8 AS VARCHAR(MAX))), 1, 4) AS BIGINT)) % 10000 < 5000 THEN 'a' ELSE 'b' END END
 
 -- event time cut (invoices)
 e.[issued_on] <= CAST(GETDATE() AS DATE)
@@ -164,7 +164,7 @@ COALESCE(1, 0)
 CASE WHEN p.[k_total] IS NULL THEN NULL ELSE NTILE(3) OVER (PARTITION BY CASE WHEN p.[k_total] IS NULL THEN 1 ELSE 0 END ORDER BY CASE WHEN p.[k_total] IS NULL THEN 1 ELSE 0 END, p.[k_total] ASC, CASE WHEN p.[account_id] COLLATE Latin1_General_100_BIN2 IS NULL THEN 1 ELSE 0 END, p.[account_id] COLLATE Latin1_General_100_BIN2) END
 
 -- k_holdout: k_all split 50% a, 50% b seed "s"
-CASE WHEN p.[k_all] = 1 THEN CASE WHEN (CAST(SUBSTRING(HASHBYTES('MD5', CAST(N's:' + CAST(p.[account_id] AS NVARCHAR(MAX)) COLLATE Latin1_General_100_BIN2_UTF8 AS VARCHAR(MAX))), 1, 4) AS BIGINT)) % 10000 < 5000 THEN 'a' ELSE 'b' END END
+CASE WHEN p.[k_all] = 1 THEN CASE WHEN (CAST(SUBSTRING(HASHBYTES('MD5', CAST((N's:' + CAST(p.[account_id] AS NVARCHAR(MAX))) COLLATE Latin1_General_100_BIN2_UTF8 AS VARCHAR(MAX))), 1, 4) AS BIGINT)) % 10000 < 5000 THEN 'a' ELSE 'b' END END
 
 -- --as view analytics.segments
 CREATE OR ALTER VIEW [analytics].[segments] AS SELECT 1 AS one
