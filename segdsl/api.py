@@ -14,7 +14,6 @@ from pathlib import Path
 
 from . import model as m
 from .check import Schemas, check
-from .compile import Options, check_dialect, membership, segment_members, to_sql
 from .diagnostics import SegError, error
 from .program import Program, load_program
 
@@ -116,6 +115,8 @@ class Model:
 
         Without as_of the query evaluates at the engine's current date.
         """
+        from .compile import Options, check_dialect, membership, segment_members, to_sql
+
         d = check_dialect(dialect)
         date = parse_as_of(as_of) if as_of is not None else None
         opts = Options(d, date, self.resolve_params(params))
@@ -152,7 +153,8 @@ class Model:
         let the dialect handle text exactly where its collations differ.
         """
         from . import dialects as dl
-        from .compile import finish, long_members, source_table
+        from .compile import (Options, check_dialect, finish, long_members, membership, segment_members,
+                              source_table, to_sql)
 
         d = check_dialect(dialect)
         if as_ not in ("query", "view", "table"):

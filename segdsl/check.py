@@ -608,7 +608,7 @@ class Checker:
     def _window(self, subject: m.Expr, w: s.Window, ctx: _Ctx, span: Span) -> m.Expr:
         if not (subject.type.is_time or subject.type is T.ANY):
             self.out.add("SEG201", f"a time window needs a date or timestamp, but this is a {subject.type.value}",
-                         _span_of(subject) or span, "windows apply to dates, for example signup_date in last 30 days")
+                         _span(subject) or span, "windows apply to dates, for example signup_date in last 30 days")
             return _poison(span)
         if w.kind in ("last", "previous"):
             d = w.arg
@@ -778,10 +778,6 @@ def _first_source(e: s.Expr, events: dict[str, s.Events]) -> str | None:
 
 def _span(e) -> Span | None:
     return getattr(e, "span", None)
-
-
-def _span_of(x: m.Expr) -> Span | None:
-    return getattr(x, "span", None)
 
 
 def constant_value(e: s.Expr) -> object | None:

@@ -39,8 +39,6 @@ from .model import T
 # Verified dialects first, then generated ones: see segdsl.dialects for the tiers and the lowering rules.
 SUPPORTED_DIALECTS = tuple(dl.DIALECTS)
 FILE_SUFFIXES = {".csv": "read_csv_auto", ".parquet": "read_parquet", ".json": "read_json_auto"}
-# Dialects where AGG(x) FILTER (WHERE c) is supported; elsewhere AGG(CASE WHEN c THEN x END).
-_FILTER_DIALECTS = dl.FILTER_DIALECTS
 # Dialects where a timestamp compared with a TIMESTAMP literal means the same as its date compared with a
 # date (no column type with a zone read differently from the session's): windows compare raw timestamps.
 _RAW_TIME_DIALECTS = {"duckdb", "spark", "databricks"}
@@ -129,10 +127,6 @@ def literal(value: object) -> exp.Expression:
     if isinstance(value, dt.date):
         return _date_lit(value)
     raise TypeError(f"no literal for {value!r}")
-
-
-def _to_date(x: exp.Expression, t: T) -> exp.Expression:
-    return x if t is T.DATE else exp.cast(x, exp.DataType.build("DATE"))
 
 
 def _paren(x: exp.Expression) -> exp.Expression:
@@ -857,6 +851,32 @@ def finish(query: exp.Expression, dialect: str, copy: bool = True) -> exp.Expres
     return dl.lowering(dialect).finish(query.copy() if copy else query)
 
 
+# Dialects whose printer rewrites every SELECT before printing it (sqlglot's transforms for UNNEST,
+# EXPLODE, GENERATE_DATE_ARRAY, named windows, DISTINCT ON, semi and anti joins): each rewrite looks
+# through the whole query, which is 40 % of the time to print a large model for Snowflake. A query
+# without any of those constructs is left as it is by all of them, so it is printed without them.
+_SELECT_REWRITES = {"snowflake"}
+_REWRITTEN = tuple(t for t in (getattr(exp, n, None) for n in ("Unnest", "Explode", "GenerateDateArray", "Lateral"))
+                   if t is not None)
+
+
+def _select_rewrites_apply(query: exp.Expression) -> bool:
+    for node in query.walk():
+        if isinstance(node, _REWRITTEN):
+            return True
+        if isinstance(node, exp.Select) and node.args.get("windows"):
+            return True
+        if isinstance(node, exp.Distinct) and node.args.get("on"):
+            return True
+        if isinstance(node, exp.Join) and node.kind in ("SEMI", "ANTI"):
+            return True
+    return False
+
+
+def _plain_select(generator, expression: exp.Select) -> str:
+    return generator.select_sql(expression)
+
+
 def _print(query: exp.Expression, dialect: str, pretty: bool) -> str:
     """sqlglot's text of a query, printed one common table expression at a time.
 
@@ -864,8 +884,12 @@ def _print(query: exp.Expression, dialect: str, pretty: bool) -> str:
     rewrites of a SELECT (Snowflake and BigQuery have several) then look at
     each part once instead of at every part again from the outer query.
     """
+    gen = sqlglot.Dialect.get_or_raise(dialect).generator(pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+    if dialect in _SELECT_REWRITES and hasattr(gen, "_dispatch") and not _select_rewrites_apply(query):
+        gen._dispatch = {**gen._dispatch, exp.Select: _plain_select}
+
     def text(x: exp.Expression) -> str:
-        return x.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE, copy=False)
+        return gen.generate(x, copy=False)
 
     key = "with_" if "with_" in type(query).arg_types else "with"
     with_ = query.args.get(key)

@@ -146,11 +146,30 @@ def membership_sql(ir: m.Model, root: Path, as_of: dt.date | None, params: dict[
 def materialize(con: duckdb.DuckDBPyConnection, sql: str, table: str = "segdsl_members") -> str:
     """Compute the membership once into a temporary table for summaries and output; returns its name."""
     try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {quoted(table)} AS {sql}")
+        within_budget(con, lambda: con.execute(f"CREATE OR REPLACE TEMP TABLE {quoted(table)} AS {sql}"))
+    except duckdb.OutOfMemoryException as exc:
+        raise error("SEG305", f"the engine ran out of memory: {_reason(exc)}", None,
+                    "raise SEGDSL_MEMORY_LIMIT (for example 8GB), or set it to default") from None
     except duckdb.Error as exc:
         raise error("SEG305", f"the engine could not compute the segments: {_reason(exc)}", None,
                     "check that the columns hold the types the model expects (dates, numbers)") from None
     return table
+
+
+def within_budget(con: duckdb.DuckDBPyConnection, work: Callable[[], object]) -> object:
+    """Run `work`; if it does not fit segdsl's own memory budget, run it again with DuckDB's default limit.
+
+    DuckDB spills most work to disk, but not all of it (a window's partition,
+    a join's build side), and it cannot always tell beforehand. A budget the
+    user did not choose must not make a run fail that the machine can do.
+    """
+    try:
+        return work()
+    except duckdb.OutOfMemoryException:
+        if os.environ.get("SEGDSL_MEMORY_LIMIT", "").strip():
+            raise  # the user's own budget: report that it is too small
+        con.execute("RESET memory_limit")
+        return work()
 
 
 def quoted(name: str) -> str:
@@ -173,7 +192,7 @@ def write_output(con: duckdb.DuckDBPyConnection, relation_sql: str, path: Path) 
     os.close(fd)
     fmt = "PARQUET" if suffix == ".parquet" else "CSV, HEADER"
     try:
-        con.execute(f"COPY ({relation_sql}) TO {literal(tmp).sql('duckdb')} (FORMAT {fmt})")
+        within_budget(con, lambda: con.execute(f"COPY ({relation_sql}) TO {literal(tmp).sql('duckdb')} (FORMAT {fmt})"))
         os.replace(tmp, path)
     except (duckdb.Error, OSError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _reason(exc)

@@ -46,8 +46,14 @@ EVENT_TYPES = ["view", "add_to_cart", "checkout", "email_open", "email_click"]
 WINDOWS = [7, 30, 90, 365]
 
 
-def _definition(i: int) -> str:
-    """The i-th segment or segmentation of a scaling model: a mix of what marketing teams write."""
+def _definition(i: int, own_aggregates: bool) -> str:
+    """The i-th segment or segmentation of a scaling model: a mix of what marketing teams write.
+
+    With own_aggregates, three in ten definitions aggregate events themselves
+    (count of a category's orders in a window, a web event in a window, spend
+    in a channel): each such new aggregate is a new feature in all but name.
+    Without, every definition combines the features of the library.
+    """
     kind = i % 10
     w = WINDOWS[i % len(WINDOWS)]
     cat = CATEGORIES[i % len(CATEGORIES)]
@@ -55,13 +61,19 @@ def _definition(i: int) -> str:
     t = 1 + i % 4
     if i == 0:
         # The one-segment model reads both sources, as every larger one does.
+        if not own_aggregates:
+            return "segment s0 = carts_30d > 0 and orders_30d = 0"
         return ('segment s0 = exists(web where type = "add_to_cart" in last 7 days)'
                 " and not exists(orders in last 7 days)")
     if kind == 0:
         return f"segment s{i} = revenue >= {250 * t} and orders_90d >= {t}"
     if kind == 1:
+        if not own_aggregates:
+            return f"segment s{i} = orders_30d >= {t} and revenue_90d > {50 * t}"
         return f'segment s{i} = count(orders where category = "{cat}" in last {w} days) >= {t}'
     if kind == 2:
+        if not own_aggregates:
+            return f"segment s{i} = sessions_30d >= {t} and recency > {30 * t}"
         return f'segment s{i} = exists(web where type = "{etype}" in last {w} days) and recency > {30 * t}'
     if kind == 3:
         return (f"segmentation g{i} {{\n  high = revenue_90d >= {200 * t}\n  engaged = sessions_30d >= {2 * t}\n"
@@ -73,16 +85,19 @@ def _definition(i: int) -> str:
     if kind == 6:
         return f"segmentation g{i} = bucket(order_count, [{t}, {3 * t}, {10 * t}, {30 * t}])"
     if kind == 7:
+        if not own_aggregates:
+            return f"segment s{i} = margin >= {25 * t} and last_order in last {w} days"
         return f'segment s{i} = sum(orders.amount where channel = "{CHANNELS[i % 3]}" in last {w} days) > {50 * t}'
     if kind == 8:
         return f"segment s{i} = email_clicks_90d >= {t} and last_visit in last {w} days"
     return f"segment s{i} = web_orders > app_orders and margin >= {100 * t} and tenure > {100 * t}"
 
 
-def scaling_model(definitions: int) -> str:
-    """A model with `definitions` segments and segmentations over the same two sources."""
-    body = "\n".join(_definition(i) for i in range(definitions))
-    return f"# generated: {definitions} segments and segmentations\n{SOURCES}\n{LIBRARY}\n{body}\n"
+def scaling_model(definitions: int, own_aggregates: bool = False) -> str:
+    """A model with the feature library and `definitions` segments and segmentations over the same two sources."""
+    body = "\n".join(_definition(i, own_aggregates) for i in range(definitions))
+    kind = "with their own aggregates" if own_aggregates else "over the feature library"
+    return f"# generated: {definitions} segments and segmentations {kind}\n{SOURCES}\n{LIBRARY}\n{body}\n"
 
 
 def compile_model(features: int = 250, segments: int = 250) -> str:
