@@ -140,7 +140,7 @@ class _Compiler:
         self.dialect = options.dialect
         self.low = dl.lowering(options.dialect)
         self.params = {n: options.params.get(n, p.value) for n, p in model.params.items()}
-        self.needed = self._closure(outputs)
+        self.needed = model.closure(outputs)
         self.outputs = [n for n in model.order if n in set(outputs)]
         self.names: dict[object, str] = {}
         self.taken: set[str] = set()
@@ -156,18 +156,6 @@ class _Compiler:
         self._levels()
 
     # ── planning ────────────────────────────────────────────────────────────
-    def _closure(self, outputs: list[str]) -> set[str]:
-        seen: set[str] = set()
-        stack = list(outputs)
-        while stack:
-            n = stack.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            for e in self.model.expressions_of(n):
-                stack.extend(m.dependencies(e))
-        return seen
-
     def _alloc(self, key: object, wanted: str) -> str:
         if key in self.names:
             return self.names[key]

@@ -347,7 +347,7 @@ def explain(model: Any, key: str, target: Any, as_of: dt.date, params: dict[str,
     outputs = (list(ir.features) + list(chosen_segments) + list(chosen_segmentations) + list(ir.holdouts)
                + list(b.probes.names.values()))
     probed = b.probes.model_with_probes()
-    whole_population = any(ir.segmentations[n].kind in ("quantile", "rfm") for n in _closure(probed, outputs)
+    whole_population = any(ir.segmentations[n].kind in ("quantile", "rfm") for n in probed.closure(outputs)
                            if n in ir.segmentations)
     restricted = _OneMember(target, ir, key) if not whole_population else target
     query = member_query(probed, restricted, as_of, values, outputs, schemas)
@@ -417,17 +417,6 @@ def _normalised(values: tuple, columns: list[str], ir: m.Model, probe_types: dic
     return [normalise(v, types.get(c, T.ANY)) for v, c in zip(values, columns)]
 
 
-def _closure(model: m.Model, outputs: list[str]) -> set[str]:
-    seen: set[str] = set()
-    stack = list(outputs)
-    while stack:
-        n = stack.pop()
-        if n in seen:
-            continue
-        seen.add(n)
-        for e in model.expressions_of(n):
-            stack.extend(m.dependencies(e))
-    return seen
 
 
 def _choose(ir: m.Model, names: list[str] | None) -> tuple[list[str], list[str]]:

@@ -530,6 +530,19 @@ class Model:
                 return table[name]
         raise KeyError(name)
 
+    def closure(self, names: list[str]) -> set[str]:
+        """The named definitions and every definition they use, directly or not."""
+        seen: set[str] = set()
+        stack = list(names)
+        while stack:
+            n = stack.pop()
+            if n in seen:
+                continue
+            seen.add(n)
+            for e in self.expressions_of(n):
+                stack.extend(dependencies(e))
+        return seen
+
     def expressions_of(self, name: str) -> list[Expr]:
         """The expressions a member-level definition evaluates."""
         d = self.definition(name)
