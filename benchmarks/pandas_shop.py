@@ -69,10 +69,12 @@ def shop(data: Path, as_of: dt.date, vip_spend: float = 1000):
     end = pd.Timestamp(as_of + dt.timedelta(days=1))
     day0 = pd.Timestamp(as_of)
 
-    customers = pd.read_parquet(data / "customers.parquet", columns=["customer_id", "signup_date", "birth_date", "city"])
+    customers = pd.read_parquet(data / "customers.parquet",
+                                columns=["customer_id", "signup_date", "birth_date", "city"])
     customers = customers[customers["signup_date"].isna() | (customers["signup_date"] <= as_of)]
 
-    orders = pd.read_parquet(data / "orders.parquet", columns=["customer_id", "ordered_at", "amount", "channel", "margin"])
+    orders = pd.read_parquet(data / "orders.parquet",
+                             columns=["customer_id", "ordered_at", "amount", "channel", "margin"])
     orders = orders[orders["ordered_at"] < end]
     orders = orders.assign(
         in_90d=orders["ordered_at"] >= day0 - pd.Timedelta(days=89),

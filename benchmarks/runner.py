@@ -147,6 +147,17 @@ def median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def cpu_probe() -> float:
+    """Seconds of a fixed pure-Python loop: how fast this machine's CPU is at the moment (shared machines vary)."""
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(2_000_000):
+            pass
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def _rss_of(pid: int) -> int | None:
     """Resident memory of a live process in bytes (Linux /proc; psutil elsewhere when installed)."""
     try:
@@ -400,7 +411,8 @@ class Bench:
             last = n == largest
             goal = last and not own_aggregates
             aggs = len(_aggregates(compiled_ir(texts[n])))
-            self.res.add(Row(case, size, f"{n} segment{'s' if n > 1 else ''} {kind} ({aggs} aggregates)", t, len(times[n]),
+            label = f"{n} segment{'s' if n > 1 else ''} {kind} ({aggs} aggregates)"
+            self.res.add(Row(case, size, label, t, len(times[n]),
                              f"{t / base:.2f} × one segment" + ("; verified" if last and equal else ""),
                              f"≤ {GOAL_SCALING} ×" if goal else "",
                              (t / base <= GOAL_SCALING and equal) if goal else None), self.say)
@@ -441,8 +453,9 @@ class Bench:
                              str(out)], cap=self.args.pandas_cap, cwd=REPO)
             peak = max(peak, p.peak_rss or 0)
             if p.returncode != 0 or p.stopped:
+                last_line = p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ""
                 failure = ("stopped at the memory cap of " + _fmt_bytes(self.args.pandas_cap) if p.stopped else
-                           f"failed (exit {p.returncode}): {p.stderr.strip().splitlines()[-1] if p.stderr.strip() else ''}")
+                           f"failed (exit {p.returncode}): {last_line}")
                 pd_time_wall = p.seconds
                 break
             pd_times.append(json.loads(p.stdout.strip().splitlines()[-1])["seconds"])
@@ -469,26 +482,14 @@ class Bench:
 
     # 5: compile speed
     def compile_speed(self) -> None:
-        import segdsl
-
         case = "5 compile speed"
-        text = models.compile_model(COMPILE_FEATURES, COMPILE_SEGMENTS)
         repeat = max(self.args.repeat, 3)
-        loads, per = [], {"duckdb": [], "snowflake": []}
-        model = None
-        import gc
-
-        segdsl.load(text).sql(dialect="duckdb", as_of=AS_OF)  # imports, the grammar: paid once per process
-        for _ in range(repeat):
-            gc.collect()  # each step starts clean: the garbage of the step before is not its cost
-            t = time.perf_counter()
-            model = segdsl.load(text)
-            loads.append(time.perf_counter() - t)
-            for dialect in per:
-                gc.collect()
-                t = time.perf_counter()
-                model.sql(dialect=dialect, as_of=AS_OF)
-                per[dialect].append(time.perf_counter() - t)
+        p = run_process([sys.executable, "-m", "benchmarks.compile_speed", str(COMPILE_FEATURES),
+                         str(COMPILE_SEGMENTS), str(repeat)], cwd=REPO)
+        if p.returncode != 0:
+            raise RuntimeError(f"compile speed failed: {p.stderr.strip()[-500:]}")
+        got = json.loads(p.stdout.strip().splitlines()[-1])
+        loads, per = got["load"], {d: got[d] for d in ("duckdb", "snowflake")}
         defs = f"{COMPILE_FEATURES} features + {COMPILE_SEGMENTS} segments"
         load = median(loads)
         self.res.add(Row(case, "", f"parse and check ({defs})", load, repeat))
@@ -585,10 +586,11 @@ class Bench:
     def run(self, previous: dict | None = None, checkpoint=None) -> Results:
         """Run the chosen cases; `checkpoint(bench)` is called after each one so partial results survive."""
         self._ratios: dict = {}
-        self.started_at = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+        self.started_at = dt.datetime.now().isoformat(sep=" ", timespec="microseconds")  # identifies the run
         args = self.args
         cases = set(args.cases)
         started = time.perf_counter()
+        probe_start = cpu_probe()
         if previous:
             self.merge(previous)
 
@@ -633,11 +635,21 @@ class Bench:
             self.say(f"\ncase 7: Spark at {size_label(ds.customers)} customers")
             step(7, size_label(ds.customers), self.spark, ds)
         self.res.goals = self.goals()
-        kept = sorted({(r.case.split()[0], r.size, r.when) for r in self.res.rows if r.when != self.started_at})
-        if kept:
-            listing = "; ".join(f"case {c}{' at ' + sz if sz else ''} ({w})" for c, sz, w in kept)
-            self.res.notes.append(f"Figures kept by --merge from earlier runs: {listing}.")
-        self.res.notes.append(f"This run took {time.perf_counter() - started:.0f} s.")
+        runs: dict[str, dict[str, list[str]]] = {}
+        for r in self.res.rows:
+            sizes = runs.setdefault(r.when, {}).setdefault(r.case.split()[0], [])
+            if r.size and r.size not in sizes:
+                sizes.append(r.size)
+        if len(runs) > 1:  # --merge kept figures of earlier runs
+            parts = []
+            for when, by_case in sorted(runs.items()):
+                listing = ", ".join(c + (f" ({', '.join(sz)})" if sz else "") for c, sz in sorted(by_case.items()))
+                parts.append(f"case{'s' if len(by_case) > 1 else ''} {listing} in the run started {when[:19]}")
+            self.res.notes.append("Measured in several runs (--merge): " + "; ".join(parts) + ".")
+        self.res.notes.append(
+            f"The last run took {time.perf_counter() - started:.0f} s. A fixed pure-Python loop took "
+            f"{probe_start * 1000:.0f} ms at its start and {cpu_probe() * 1000:.0f} ms at its end: on a shared "
+            "virtual machine the speed of the CPU varies, and with it every figure measured in a single process.")
         shutil.rmtree(self.work, ignore_errors=True)
         return self.res
 
@@ -713,8 +725,10 @@ class Bench:
             out.append(("3b. segdsl finishes at 10 M within the machine's memory", figure, True))
         else:
             out.append(("3b. segdsl finishes at 10 M within the machine's memory", "10 M not run", None))
+        floors = [f"{row.size}: {row.figure.removeprefix('segdsl = ')} one grouped count over orders"
+                  for row in self.res.rows if row.case.startswith("4 ") and row.measure.startswith("one grouped")]
         out.append(("4. physical floor (no goal): segdsl as a multiple of one grouped aggregation",
-                    "see case 4 rows", None))
+                    "; ".join(floors).replace(" × this", " ×") or "not measured", None))
         comp = r.get("compile")
         if comp:
             worst = max(t for t, _ in comp.values())
@@ -797,8 +811,8 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
              f"customer, seed {args.seed}, evaluated as of {AS_OF.isoformat()}. Goals measured at several "
              "sizes are judged at the largest one, with the others shown. The model is "
              "[`benchmarks/models/shop.seg`](benchmarks/models/shop.seg) (the flagship retail model) unless a "
-             f"case says otherwise. Times are medians of {args.repeat} interleaved run(s), after an untimed warm-up round "
-             "for sizes up to 2 M; "
+             f"case says otherwise. Times are medians of {args.repeat} interleaved run(s), after an untimed "
+             "warm-up round for sizes up to 2 M; "
              "ratios compare figures measured in the same run.", "",
              "## Machine", "", "| | |", "|---|---|"]
     lines += [f"| {k} | {v} |" for k, v in machine()]
@@ -812,6 +826,9 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
     lines += ["", "## Verification", ""]
     lines += [f"- {name}: {'equal' if ok else '**DIFFERENT**'}" for name, ok in res.verified.items()]
     lines += ["", "## How each case is measured", "",
+              "Cases 1–4 run in one process on DuckDB with its own memory limit (80 % of the machine: the "
+              "results of ten million members are kept to be compared) and without insertion order, as "
+              "`segdsl run` runs; case 6 measures `segdsl run` itself, with its 1 GiB budget.", "",
               "1. **Generated vs hand-written SQL.** segdsl's membership query for `shop.seg` (compiled as "
               "`segdsl run` compiles it, with the data's column types) and an expert's single-pass query for the "
               "same definitions ([`benchmarks/handsql.py`](benchmarks/handsql.py)), each materialised into a "
@@ -832,7 +849,8 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
               "tables grouped): no engine can compute the model with less work.",
               "5. **Compile speed.** A generated model with "
               f"{COMPILE_FEATURES} features and {COMPILE_SEGMENTS} segments: parse and check, then SQL text for "
-              "DuckDB and Snowflake, in a process that has imported segdsl and built its grammar once; each step "
+              "DuckDB and Snowflake, in a process of its own ([`benchmarks/compile_speed.py`](benchmarks/compile_speed.py)) "
+              "that has imported segdsl and built its grammar once; each step "
               "starts after a garbage collection (the compiler pauses Python's cycle collector while it builds "
               "and prints a query, and the collection that follows costs 40–80 ms once). "
               "`segdsl check examples/` is timed as a whole process, from start to exit.",
@@ -842,6 +860,9 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
               "files (session time zone UTC); the members are compared with DuckDB's."]
     if res.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in res.notes]
+    analysis = Path(__file__).with_name("analysis.md")
+    if analysis.is_file():
+        lines += ["", analysis.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -48,6 +49,7 @@ def main(argv: list[str]) -> int:
         print(json.dumps({"seconds": seconds, "startup": startup, "version": spark.version}))
     finally:
         spark.stop()
+        shutil.rmtree(warehouse, ignore_errors=True)
     return 0
 
 

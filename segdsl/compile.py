@@ -335,7 +335,8 @@ class _Compiler:
         for a, residual in zip(aggs, residuals):
             cols.append(exp.alias_(self._agg_sql(a, residual), self.names[("agg", a)], quoted=True, copy=False))
         at_type = self._at_type(source)
-        q = exp.select(*cols, copy=False).from_(exp.alias_(self._source(ev.source), _E, table=True, copy=False), copy=False)
+        source = exp.alias_(self._source(ev.source), _E, table=True, copy=False)
+        q = exp.select(*cols, copy=False).from_(source, copy=False)
         if any(self._uses_members(a) for a in aggs):
             ent = self.model.entity
             member_key = self.low.key(_col(self.names[("col", ent.key)], _P), self._type(ent.name, ent.key))
@@ -866,39 +867,11 @@ def _plain_select(generator, expression: exp.Select) -> str:
 
 
 def _print(query: exp.Expression, dialect: str, pretty: bool) -> str:
-    """sqlglot's text of a query, printed one common table expression at a time.
-
-    The text is the same as printing the whole query at once, but a dialect's
-    rewrites of a SELECT (Snowflake and BigQuery have several) then look at
-    each part once instead of at every part again from the outer query.
-    """
+    """sqlglot's text of a query, without the SELECT rewrites that cannot apply to it (see above)."""
     gen = sqlglot.Dialect.get_or_raise(dialect).generator(pretty=pretty, unsupported_level=ErrorLevel.RAISE)
     if dialect in _SELECT_REWRITES and hasattr(gen, "_dispatch") and not _select_rewrites_apply(query):
         gen._dispatch = {**gen._dispatch, exp.Select: _plain_select}
-
-    def text(x: exp.Expression) -> str:
-        return gen.generate(x, copy=False)
-
-    key = "with_" if "with_" in type(query).arg_types else "with"
-    with_ = query.args.get(key)
-    if not isinstance(query, exp.Select) or with_ is None or with_.args.get("recursive"):
-        return text(query)
-    parts = []
-    for cte in with_.expressions:
-        if not isinstance(cte, exp.CTE) or set(cte.args) - {"this", "alias"} or cte.alias_column_names:
-            return text(query)  # a form this printer does not know: let sqlglot print it all
-        name = text(cte.args["alias"].this)
-        body = text(cte.this)
-        if pretty:
-            body = "\n".join("  " + line if line else line for line in body.split("\n"))
-            parts.append(f"{name} AS (\n{body}\n)")
-        else:
-            parts.append(f"{name} AS ({body})")
-    query.set(key, None)
-    try:
-        return "WITH " + ", ".join(parts) + ("\n" if pretty else " ") + text(query)
-    finally:
-        query.set(key, with_)
+    return gen.generate(query, copy=False)
 
 
 def to_sql(query: exp.Expression, dialect: str, pretty: bool = True, copy: bool = True) -> str:

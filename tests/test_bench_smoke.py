@@ -87,7 +87,7 @@ def test_a_partial_run_keeps_the_other_cases_with_merge(tmp_path: Path) -> None:
     assert code == 0
     state = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
     assert _rows(state, 1) and _rows(state, 4) and _rows(state, 5)
-    assert "kept by --merge" in report.read_text(encoding="utf-8")
+    assert "Measured in several runs (--merge)" in report.read_text(encoding="utf-8")
 
 
 @pytest.mark.skipif(not HAVE_SPARK, reason="needs pyspark and Java (pip install -e '.[spark]')")
