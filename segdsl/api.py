@@ -234,6 +234,33 @@ class Model:
         sql = r.membership_sql(checked.ir, self.root, parse_as_of(as_of), self.resolve_params(params))
         return con.sql(sql)
 
+    def report(self, names: list[str] | None = None, adhoc: list[str] | None = None, db: str | Path | None = None,
+               target: str | None = None, connection=None, as_of: str | dt.date | None = None,
+               params: dict[str, object] | None = None, migration: tuple[object, object] | None = None,
+               bindings: dict[str, str] | None = None) -> list:
+        """Compute the model's reports (all, or `names`), or ad hoc ones written as in a file
+        (`adhoc=["crosstab gender by lifecycle"]`), on DuckDB or any verified target.
+
+        Returns segdsl.report.ReportResult objects; segdsl.render renders them.
+        `migration` is the (from, to) pair of dates that migration reports compare.
+        """
+        from . import report as rep
+        from .targets import read_schemas
+
+        model = self.with_reports(list(adhoc or []))
+        dates = None if migration is None else (parse_as_of(migration[0]), parse_as_of(migration[1]))
+        tgt, owned = model._target(db, connection, target)
+        try:
+            tgt.bind(bindings)
+            schemas = read_schemas(tgt, model.ir)
+            checked = model.with_schemas(schemas).ir
+            wanted = [n for n, x in checked.reports.items() if x.span and x.span.file == "<--report>"] \
+                if adhoc else list(names or [])
+            return rep.compute(tgt, checked, schemas, rep.select_reports(checked, wanted), model.program.sources,
+                               parse_as_of(as_of), model.resolve_params(params), dates)
+        finally:
+            _release(tgt, owned)
+
     def _target(self, db: str | Path | None, connection, target):
         """A segdsl.targets.Target for a database file, an open connection or a target URL."""
         from . import targets
@@ -260,10 +287,7 @@ class Model:
         try:
             return explain(self, str(key), tgt, parse_as_of(as_of), params, list(segments or []))
         finally:
-            if owned:
-                tgt.close()
-                if getattr(tgt, "owned", True) is False and hasattr(tgt, "con"):
-                    tgt.con.close()
+            _release(tgt, owned)
 
     def lint(self, db: str | Path | None = None, as_of: str | dt.date | None = None,
              params: dict[str, object] | None = None, config: str | Path | None = None, connection=None,
@@ -291,11 +315,16 @@ class Model:
                                      conf, self.program.sources, schemas)
                 findings += more
             finally:
-                if owned:
-                    tgt.close()
-                    if getattr(tgt, "owned", True) is False and hasattr(tgt, "con"):
-                        tgt.con.close()
+                _release(tgt, owned)
         return to_diagnostics(findings, conf, Suppressions(self.program.files, self.program.sources))
+
+
+def _release(target, owned: bool) -> None:
+    """Close a target opened for one call (and the DuckDB connection opened for it)."""
+    if owned:
+        target.close()
+        if getattr(target, "owned", True) is False and hasattr(target, "con"):
+            target.con.close()
 
 
 def load(source: str | Path) -> Model:

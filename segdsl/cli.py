@@ -579,6 +579,10 @@ def report(
     format: str = typer.Option("terminal", "--format", "-f", help="terminal, md, html, json or csv."),
     out_path: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the document to this file."),
     db: Optional[Path] = typer.Option(None, "--db", help="A DuckDB database file holding the source tables."),
+    target: Optional[str] = typer.Option(None, "--target", "-t", help="Compute on this target URL "
+                                         "(postgresql://…, mysql+pymysql://…, spark://local[*], …)."),
+    bind: Optional[List[str]] = typer.Option(None, "--bind", help="Read a source of the model from another "
+                                             "table of the target: SOURCE=TABLE (repeatable)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluate at this date (default: today)."),
     date_from: Optional[str] = typer.Option(None, "--from", help="Migration reports: the earlier date."),
     date_to: Optional[str] = typer.Option(None, "--to", help="Migration reports: the later date."),
@@ -586,9 +590,9 @@ def report(
 ) -> None:
     """Compute the reports of a model (or ad hoc ones) and render them.
 
-    Every figure is computed by the engine; the document holds value,
-    cross-tab (with a chi-square test), overlap, profile and migration
-    reports as tables and charts.
+    Every figure is computed by the engine (DuckDB, or the --target where
+    the data lives); the document holds value, cross-tab (with a chi-square
+    test), overlap, profile and migration reports as tables and charts.
 
     [bold]Examples[/bold]
 
@@ -597,42 +601,34 @@ def report(
       segdsl report examples/retail.seg --db shop.duckdb --format html --out report.html
 
       segdsl report model.seg --report "crosstab gender by lifecycle" --format md
+
+      segdsl report model.seg --target postgresql://analyst@db/shop --format md
     """
 
     def body() -> None:
         import datetime as dt
 
         from . import render
-        from . import report as rep
-        from . import run as r
         from .api import load, parse_as_of
         from .diagnostics import display_path, error
+        from .targets import parse_target
 
         if format not in render.FORMATS:
             raise error("SEG307", f"unknown format `{format}`", None, f"formats: {', '.join(render.FORMATS)}")
+        if db is not None and target is not None:
+            raise error("SEG309", "give --db or --target, not both", None, "--db PATH is --target duckdb:///PATH")
         date = parse_as_of(as_of)
         migration = None
         if date_from or date_to:
             if not (date_from and date_to):
                 raise error("SEG302", "--from and --to go together", None, "give both dates")
             migration = (parse_as_of(date_from), parse_as_of(date_to))
-        model = load(file).with_reports(list(adhoc or []))
-        params = model.resolve_params(_params(param))
-        con = r.connect(db)
+        model = load(file)
         with err.status("computing reports…"):
-            schemas = r.read_schemas(con, model.ir, model.root)
-            checked = model.with_schemas(schemas)
-            if adhoc:
-                wanted = [n for n, x in checked.ir.reports.items() if x.span and x.span.file == "<--report>"]
-            else:
-                wanted = list(name or [])
-            reports = rep.select_reports(checked.ir, wanted)
-            results = rep.compute(
-                con, checked.ir, schemas, reports, model.program.sources,
-                lambda ir, when, outputs: r.membership_sql(ir, model.root, when, params, outputs),
-                date, migration)
-        context = render.Context(display_path(file), date, str(db) if db else "data files of the model",
-                                 dt.datetime.now().replace(microsecond=0))
+            results = model.report(list(name or []), list(adhoc or []), db=db, target=target, as_of=date,
+                                   params=_params(param), migration=migration, bindings=_bindings(bind))
+        source = str(db) if db else parse_target(target).redacted() if target else "data files of the model"
+        context = render.Context(display_path(file), date, source, dt.datetime.now().replace(microsecond=0))
         if format == "terminal" and out_path is None:
             render.print_terminal(results, context, out)
             return

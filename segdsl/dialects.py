@@ -318,6 +318,12 @@ class Lowering:
         """A SELECT of constants only (the names `--long` unpivots by)."""
         return select
 
+    def median(self, x: exp.Expression) -> exp.Expression | None:
+        """The exact median of a group (interpolated between the two middle values), for reports;
+        None where the engine has no exact median aggregate (reports then rank the values)."""
+        return exp.WithinGroup(this=exp.PercentileCont(this=_n(0.5)),
+                               expression=exp.Order(expressions=[exp.Ordered(this=x)]))
+
     # whole queries
     def finish(self, query: exp.Expression) -> exp.Expression:
         """Rules that apply to a whole query (session settings, booleans); checks identifiers."""
@@ -378,6 +384,9 @@ class SQLite(Lowering):
 
     name = "sqlite"
     TS = "%Y-%m-%d %H:%M:%f"
+
+    def median(self, x: exp.Expression) -> exp.Expression | None:
+        return None
     collate_first_only = True
     needs_types = True
 
@@ -592,6 +601,9 @@ class MySQL(Lowering):
     def key(self, x: exp.Expression, t: T, ordering: bool = False) -> exp.Expression:
         return self._binary(x) if t is T.TEXT else x
 
+    def median(self, x: exp.Expression) -> exp.Expression | None:
+        return None  # MariaDB's PERCENTILE_CONT is a window function only
+
     def concat(self, left: exp.Expression, right: exp.Expression) -> exp.Expression:
         return exp.func("CONCAT", left, right)
 
@@ -634,6 +646,9 @@ class Spark(Lowering):
     def hash_bucket(self, text: exp.Expression) -> exp.Expression:
         return _mod(exp.cast(_fn("CONV", _md5_hex8(text), _n(16), _n(10)), _dtype("BIGINT")))
 
+    def median(self, x: exp.Expression) -> exp.Expression | None:
+        return _fn("PERCENTILE", x, _n(0.5))  # exact; sqlglot writes PERCENTILE_CONT as PERCENTILE_APPROX
+
     def statements(self, kind: str, name: exp.Table, query: exp.Expression) -> list[exp.Expression | str]:
         if kind == "view":
             return super().statements(kind, name, query)
@@ -670,6 +685,10 @@ class ClickHouse(Lowering):
 
     def starts_with(self, subject: exp.Expression, pattern: exp.Expression) -> exp.Expression:
         return _fn("startsWith", subject, pattern)
+
+    def median(self, x: exp.Expression) -> exp.Expression | None:
+        # `median` is approximate here; the exact inclusive quantile interpolates like PERCENTILE_CONT.
+        return exp.ParameterizedAgg(this=exp.var("quantileExactInclusive"), expressions=[_n(0.5)], params=[x])
 
     def hash_bucket(self, text: exp.Expression) -> exp.Expression:
         # MD5 is 16 raw bytes here: the first four, read big-endian, are the first 8 hex digits.

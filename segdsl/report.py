@@ -1,22 +1,30 @@
 """Report: segment value, cross-tabs, overlap, profile and migration.
 
-Every figure is computed by the engine: the membership query (with the
-report's measures and dimensions added as hidden features) is materialised
-once, and each report is one aggregate query over it. Python only receives
-the small result tables (cases × measures) and derives ratios and the
-chi-square test from them.
+Every figure is computed by the engine the model runs on: the membership
+query (with the report's measures and dimensions added as hidden features)
+is kept where the engine can hold a result (DuckDB's temporary table,
+Spark's cached view) and otherwise read as a derived table, and each report
+is one or a few aggregate queries over it. Python only receives the small
+result tables (cases × measures) and derives ratios and the chi-square test
+from them. The aggregates are written so that every verified engine gives
+the same figures: conditional aggregates as FILTER or CASE per dialect, text
+grouped exactly (MySQL's collations would merge 'Łódź' and 'łódź'), the
+median exact (ranked by window functions where the engine has no exact
+median aggregate), values labelled in Python from their language type.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import decimal
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sqlglot import exp
 
 from . import model as m
+from .dialects import Lowering, lowering
 from .diagnostics import SegError, error
 
 NONE_LABEL = "(none)"
@@ -69,24 +77,21 @@ class Measure:
 
     label: str
     column: str
-    func: str  # sum, avg, min, max, count, median
+    func: str  # sum, avg, min, max, count
     boolean: bool = False  # a condition counts as 1/0, so avg(churned) is a rate
 
-    def sql(self, where: exp.Expression | None = None) -> exp.Expression:
-        col: exp.Expression = exp.column(self.column, quoted=True)
+    def sql(self, low: Lowering, where: exp.Expression | None = None) -> exp.Expression:
+        col: exp.Expression = _q(self.column)
         if self.boolean:
             col = exp.Case(ifs=[exp.If(this=col, true=exp.Literal.number(1)),
                                 exp.If(this=exp.Not(this=col.copy()), true=exp.Literal.number(0))])
-        if self.func == "median":
-            agg: exp.Expression = exp.PercentileCont(this=exp.Literal.number(0.5))
-            agg = exp.WithinGroup(this=agg, expression=exp.Order(expressions=[exp.Ordered(this=col)]))
-        else:
-            agg = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max, "count": exp.Count}[self.func](
-                this=col)
-        return exp.Filter(this=agg, expression=exp.Where(this=where)) if where is not None else agg
+        if self.func == "avg":
+            col = low.aggregate_arg("avg", col, m.T.NUMBER)  # avg of integers is real on every engine
+        func = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max, "count": exp.Count}[self.func]
+        return _aggregate(low, func, col, where)
 
 
-def prepare(ir: m.Model, reports: list[m.Report], entity_columns: list[str],
+def prepare(ir: m.Model, reports: list[m.Report], entity_columns: dict[str, m.T],
             text_of: Callable[[Any], str | None]) -> tuple[m.Model, dict[str, list[Measure]]]:
     """Add hidden features for measures and entity-column dimensions.
 
@@ -112,8 +117,8 @@ def prepare(ir: m.Model, reports: list[m.Report], entity_columns: list[str],
             label = text_of(getattr(e, "span", None)) or col
             specs.append(Measure(label, col, func, inner.type is m.T.BOOL))
         measures[r.name] = specs
-    for c in entity_columns:
-        hidden(f"_c_{c}", m.Column(c, None, m.T.ANY))
+    for c, t in entity_columns.items():
+        hidden(f"_c_{c}", m.Column(c, None, t))
     return dataclasses.replace(ir, features=features, order=tuple(order)), measures
 
 
@@ -131,48 +136,110 @@ def dimension_columns(ir: m.Model, reports: list[m.Report]) -> list[str]:
 
 
 class Engine:
-    """What reports need from an engine: run a query, get rows."""
+    """Where reports run: a segdsl.targets.Target and the members as a relation to aggregate."""
 
-    def __init__(self, con, table: str, dialect: str = "duckdb"):
-        self.con = con
-        self.table = table
-        self.dialect = dialect
+    def __init__(self, target: Any, members: exp.Expression):
+        self.target = target
+        self.dialect: str = target.dialect
+        self.low = lowering(self.dialect)
+        self.members = members
 
     def rows(self, query: exp.Select) -> list[tuple]:
-        return self.con.execute(query.sql(self.dialect)).fetchall()
+        from .compile import to_sql
+
+        try:
+            _, raw = self.target.fetch(to_sql(query, self.dialect, pretty=False, copy=False))
+        except self.target.errors as exc:
+            raise _failed(self.target, exc) from None
+        return [tuple(_plain(v) for v in row) for row in raw]
 
     def source(self) -> exp.Expression:
-        return exp.Table(this=exp.to_identifier(self.table))
+        return self.members.copy()
+
+
+def _failed(target: Any, exc: BaseException) -> SegError:
+    from .targets import _reason
+
+    return error("SEG305", f"{target.describe()} could not compute the report: {_reason(exc)}", None,
+                 "check that the columns hold the types the model expects (dates, numbers)")
+
+
+def _plain(v: Any) -> Any:
+    """A figure as a Python number: PostgreSQL and MySQL give sums as Decimal, chdb numpy scalars."""
+    if isinstance(v, decimal.Decimal):
+        return float(v)
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        return v.item()
+    return v
 
 
 def _q(name: str) -> exp.Column:
     return exp.column(name, quoted=True)
 
 
-def _dim_expr(ir: m.Model, name: str) -> exp.Expression:
-    """A dimension as text: segment yes/no, a label, a value."""
-    if name in ir.segments:
-        return exp.Case(ifs=[exp.If(this=_q(name), true=exp.Literal.string("yes"))], default=exp.Literal.string("no"))
-    col = name if (name in ir.segmentations or name in ir.holdouts or name in ir.features) else f"_c_{name}"
-    return exp.cast(_q(col), exp.DataType.build("TEXT"))
+def _aggregate(low: Lowering, func: type[exp.Expression], value: exp.Expression,
+               where: exp.Expression | None) -> exp.Expression:
+    """AGG(value) over the rows where `where` holds: FILTER where the dialect has it, else CASE."""
+    if where is None:
+        return func(this=value)
+    if low.filter_clause:
+        return exp.Filter(this=func(this=value), expression=exp.Where(this=where))
+    return func(this=exp.Case(ifs=[exp.If(this=where, true=value)]))
 
 
-def _dim_order(ir: m.Model, name: str, found: list[str]) -> list[str]:
+def _count(low: Lowering, where: exp.Expression | None = None) -> exp.Expression:
+    """Rows (where `where` holds); COUNT, so that every engine returns an integer."""
+    if where is None:
+        return exp.Count(this=exp.Star())
+    return _aggregate(low, exp.Count, exp.Star() if low.filter_clause else exp.Literal.number(1), where)
+
+
+def _dim(ir: m.Model, low: Lowering, name: str) -> tuple[exp.Expression, m.T]:
+    """A dimension as grouped: segment yes/no, a case label, a value (text exactly, as bytes on MySQL)."""
     if name in ir.segments:
-        labels = ["yes", "no"]
-    elif name in ir.segmentations:
-        labels = list(ir.segmentations[name].labels)
-    elif name in ir.holdouts:
-        labels = list(ir.holdouts[name].labels)
+        return exp.Case(ifs=[exp.If(this=_q(name), true=exp.Literal.string("yes"))],
+                        default=exp.Literal.string("no")), m.T.TEXT
+    if name in ir.segmentations or name in ir.holdouts:
+        return _q(name), m.T.TEXT
+    column = name if name in ir.features else f"_c_{name}"  # an entity column, added by prepare()
+    t = ir.features[column].type if column in ir.features else m.T.ANY
+    return low.key(_q(column), t), t
+
+
+def _label(value: Any, t: m.T) -> str:
+    """A dimension's value as the label every engine shows the same way."""
+    from .targets import normalise
+
+    v = normalise(value, t)
+    if v is None:
+        return NONE_LABEL
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    if isinstance(v, dt.datetime):
+        return v.isoformat(sep=" ")
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v)
+
+
+def _labelled(ir: m.Model, name: str, t: m.T, values: list[Any]) -> tuple[list[str], dict[Any, str]]:
+    """The labels of a dimension's values in display order (cases in the model's order, values
+    sorted, missing last) and the label of each raw value."""
+    label = {v: _label(v, t) for v in values}
+    if name in ir.segments:
+        fixed = ["yes", "no"]
+    elif name in ir.segmentations or name in ir.holdouts:
+        d = ir.segmentations.get(name) or ir.holdouts[name]
+        fixed = [x for x in d.labels if x in label.values()]
     else:
-        labels = sorted(f for f in found if f != NONE_LABEL)
-    labels = [x for x in labels if x in found] if name not in ir.segments else labels
-    return labels + ([NONE_LABEL] if NONE_LABEL in found else [])
+        from .targets import normalise
 
-
-def _count(where: exp.Expression | None = None) -> exp.Expression:
-    c = exp.Count(this=exp.Star())
-    return exp.Filter(this=c, expression=exp.Where(this=where)) if where is not None else c
+        present = [v for v in values if label[v] != NONE_LABEL]
+        fixed = list(dict.fromkeys(label[v] for v in sorted(present, key=lambda v: normalise(v, t))))
+    rest = sorted(x for x in set(label.values()) - set(fixed) - {NONE_LABEL})  # labels no longer in the model
+    return fixed + rest + ([NONE_LABEL] if NONE_LABEL in label.values() else []), label
 
 
 def _share(a: float | None, b: float | None) -> float | None:
@@ -181,10 +248,20 @@ def _share(a: float | None, b: float | None) -> float | None:
 
 def value_report(engine: Engine, ir: m.Model, r: m.Report, measures: list[Measure]) -> ReportResult:
     result = ReportResult(r.name, "value", f"Value of {', '.join(r.subjects)}")
+    low = engine.low
     main = measures[0] if measures and measures[0].func == "sum" else None
     extras = measures[1:] if main else measures
-    aggs = [_count()] + ([main.sql()] if main else []) + [x.sql() for x in extras]
-    pop = engine.rows(exp.select(*aggs).from_(engine.source()))[0]
+
+    def figures(where: exp.Expression | None = None) -> list[exp.Expression]:
+        return [_count(low, where)] + ([main.sql(low, where)] if main else []) + [x.sql(low, where) for x in extras]
+
+    # The population and every segment subject in one query; one grouped query per partition.
+    segments = [x for x in r.subjects if x in ir.segments]
+    width = 1 + (1 if main else 0) + len(extras)
+    flat = engine.rows(exp.select(*figures(), *[f for x in segments for f in figures(_q(x))])
+                       .from_(engine.source()))[0]
+    pop = flat[:width]
+    by_segment = {x: flat[width * (i + 1):width * (i + 2)] for i, x in enumerate(segments)}
     pop_members, pop_value = pop[0], (pop[1] if main else None)
     pop_per = _share(pop_value, pop_members)
     columns = ["segment", "members", "share"]
@@ -212,16 +289,16 @@ def value_report(engine: Engine, ir: m.Model, r: m.Report, measures: list[Measur
         bars_values.append([row[2] or 0.0] + ([row[4] or 0.0] if main else []))
 
     for subject in r.subjects:
-        if subject in ir.segments:
-            cond = _q(subject)
-            q = exp.select(_count(cond), *([main.sql(cond)] if main else []), *[x.sql(cond) for x in extras])
-            add(subject, engine.rows(q.from_(engine.source()))[0])
-        else:
-            dim = exp.func("COALESCE", _dim_expr(ir, subject), exp.Literal.string(NONE_LABEL))
-            q = exp.select(dim.as_("case"), *aggs).from_(engine.source()).group_by(dim.copy())
-            found = {row[0]: row[1:] for row in engine.rows(q)}
-            for label in _dim_order(ir, subject, list(found)):
-                add(f"{subject}.{label}" if len(r.subjects) > 1 else label, found[label])
+        if subject in by_segment:
+            add(subject, by_segment[subject])
+            continue
+        dim, t = _dim(ir, low, subject)
+        q = exp.select(dim.as_("_d"), *figures()).from_(engine.source()).group_by(dim.copy())
+        found = {row[0]: row[1:] for row in engine.rows(q)}
+        order, label = _labelled(ir, subject, t, list(found))
+        by_label = {label[v]: x for v, x in found.items()}
+        for case in order:
+            add(f"{subject}.{case}" if len(r.subjects) > 1 else case, by_label[case])
     add("all members", pop)
     result.blocks.append(Table("Members and value", columns, kinds, rows))
     series = ["members"] + (["value"] if main else [])
@@ -236,20 +313,18 @@ def crosstab_report(engine: Engine, ir: m.Model, r: m.Report, measures: list[Mea
 
     a, b = r.subjects
     result = ReportResult(r.name, "crosstab", f"{a} by {b}")
-    da = exp.func("COALESCE", _dim_expr(ir, a), exp.Literal.string(NONE_LABEL))
-    db = exp.func("COALESCE", _dim_expr(ir, b), exp.Literal.string(NONE_LABEL))
-    q = exp.select(da.as_("a"), db.as_("b"), _count(), *[x.sql() for x in measures]).from_(engine.source())
+    low = engine.low
+    (da, ta), (db, tb) = _dim(ir, low, a), _dim(ir, low, b)
+    q = exp.select(da.as_("_a"), db.as_("_b"), _count(low), *[x.sql(low) for x in measures]).from_(engine.source())
     data = engine.rows(q.group_by(da.copy(), db.copy()))
-    rows_found = sorted({d[0] for d in data})
-    cols_found = sorted({d[1] for d in data})
-    for dim, found in ((a, rows_found), (b, cols_found)):
+    row_labels, row_of = _labelled(ir, a, ta, list({d[0] for d in data}))
+    col_labels, col_of = _labelled(ir, b, tb, list({d[1] for d in data}))
+    for dim, found in ((a, row_labels), (b, col_labels)):
         if len(found) > MAX_CATEGORIES:
             raise error("SEG601", f"`{dim}` has {len(found)} values, too many for a cross-tab", r.span,
                         "group it first, for example with a bucket() or quantile() segmentation")
-    row_labels = _dim_order(ir, a, rows_found)
-    col_labels = _dim_order(ir, b, cols_found)
-    counts = {(d[0], d[1]): d[2] for d in data}
-    values = {(d[0], d[1]): d[3:] for d in data}
+    counts = {(row_of[d[0]], col_of[d[1]]): d[2] for d in data}
+    values = {(row_of[d[0]], col_of[d[1]]): d[3:] for d in data}
     matrix = [[counts.get((x, y), 0) for y in col_labels] for x in row_labels]
     row_tot = [sum(row) for row in matrix]
     col_tot = [sum(matrix[i][j] for i in range(len(row_labels))) for j in range(len(col_labels))]
@@ -300,7 +375,7 @@ def overlap_report(engine: Engine, ir: m.Model, r: m.Report) -> ReportResult:
     names = list(r.subjects)
     result = ReportResult(r.name, "overlap", f"Overlap of {', '.join(names)}")
     pairs = [(x, y) for i, x in enumerate(names) for y in names[i:]]
-    q = exp.select(*[_count(exp.and_(_q(x), _q(y))) for x, y in pairs]).from_(engine.source())
+    q = exp.select(*[_count(engine.low, exp.and_(_q(x), _q(y))) for x, y in pairs]).from_(engine.source())
     counts = dict(zip(pairs, engine.rows(q)[0]))
     both = lambda x, y: counts.get((x, y), counts.get((y, x)))  # noqa: E731
     shared = [[both(x, y) for y in names] for x in names]
@@ -315,24 +390,56 @@ def overlap_report(engine: Engine, ir: m.Model, r: m.Report) -> ReportResult:
     return result
 
 
+def medians(engine: Engine, group: exp.Expression, columns: list[str]) -> dict[Any, list[float | None]]:
+    """The exact median of each column per value of `group`, missing values left out.
+
+    Engines without an exact median aggregate rank the values instead: within
+    a group of n values the median is the average of those ranked (n+1)/2,
+    or n/2 and n/2+1.
+    """
+    low = engine.low
+    native = [low.median(_q(c)) for c in columns]
+    if all(x is not None for x in native):
+        q = exp.select(group.as_("_g"), *native).from_(engine.source()).group_by(group.copy())
+        return {row[0]: list(row[1:]) for row in engine.rows(q)}
+    inner = [group.as_("_g")]
+    outer: list[exp.Expression] = []
+    for i, c in enumerate(columns):
+        missing_last = exp.Case(ifs=[exp.If(this=exp.Is(this=_q(c), expression=exp.Null()),
+                                            true=exp.Literal.number(1))], default=exp.Literal.number(0))
+        partition = [group.copy()]
+        rank = exp.Window(this=exp.RowNumber(), partition_by=partition,
+                          order=exp.Order(expressions=[exp.Ordered(this=missing_last), exp.Ordered(this=_q(c))]))
+        size = exp.Window(this=exp.Count(this=_q(c)), partition_by=[group.copy()])
+        inner += [exp.alias_(_q(c), f"_v{i}", quoted=True), exp.alias_(rank, f"_r{i}", quoted=True),
+                  exp.alias_(size, f"_n{i}", quoted=True)]
+        twice = exp.Mul(this=_q(f"_r{i}"), expression=exp.Literal.number(2))
+        middle = exp.In(this=twice, expressions=[_q(f"_n{i}"), exp.Add(this=_q(f"_n{i}"), expression=exp.Literal.number(1)),
+                                                 exp.Add(this=_q(f"_n{i}"), expression=exp.Literal.number(2))])
+        outer.append(exp.Avg(this=exp.Case(ifs=[exp.If(this=middle, true=_q(f"_v{i}"))])))
+    ranked = exp.Subquery(this=exp.select(*inner).from_(engine.source()),
+                          alias=exp.TableAlias(this=exp.to_identifier("_ranked")))
+    q = exp.select(_q("_g"), *outer).from_(ranked).group_by(_q("_g"))
+    return {row[0]: list(row[1:]) for row in engine.rows(q)}
+
+
 def profile_report(engine: Engine, ir: m.Model, r: m.Report, categorical: list[str], numeric: list[str]
                    ) -> ReportResult:
     seg = r.subjects[0]
+    low = engine.low
     result = ReportResult(r.name, "profile", f"Profile of {seg}")
     cond = _q(seg)
-    inside, total = engine.rows(exp.select(_count(cond), _count()).from_(engine.source()))[0]
+    inside, total = engine.rows(exp.select(_count(low, cond), _count(low)).from_(engine.source()))[0]
     traits: list[list[Any]] = []
     # A holdout of this very segment splits it by construction: it tells nothing about it.
     dims = list(ir.segmentations) + [h for h, d in ir.holdouts.items() if d.segment != seg] + categorical
     for dim in dims:
-        col = _dim_expr(ir, dim) if dim in ir.segmentations or dim in ir.holdouts else \
-            exp.cast(_q(f"_c_{dim}"), exp.DataType.build("TEXT"))
-        col = exp.func("COALESCE", col, exp.Literal.string(NONE_LABEL))
-        q = exp.select(col.as_("v"), _count(cond), _count()).from_(engine.source()).group_by(col.copy())
+        col, t = _dim(ir, low, dim)
+        q = exp.select(col.as_("_v"), _count(low, cond), _count(low)).from_(engine.source()).group_by(col.copy())
         for value, n_in, n_all in engine.rows(q):
             share_in, share_all = _share(n_in, inside), _share(n_all, total)
             index = None if not share_all or share_in is None else share_in / share_all * 100
-            traits.append([dim, value, share_in, share_all, index, n_in])
+            traits.append([dim, _label(value, t), share_in, share_all, index, n_in])
     traits.sort(key=lambda t: (-(t[4] or 0), t[0], str(t[1])))
     result.blocks.append(Table(f"What sets {seg} apart ({inside:,} of {total:,} members)",
                                ["dimension", "value", f"share in {seg}", "share of all", "index", "members"],
@@ -341,39 +448,78 @@ def profile_report(engine: Engine, ir: m.Model, r: m.Report, categorical: list[s
     result.blocks.append(Bars("Strongest traits: share inside vs all", [seg, "all"],
                               [f"{t[0]} = {t[1]}" for t in top], [[t[2] or 0.0, t[3] or 0.0] for t in top]))
     if numeric:
-        inside_med = [Measure(n, n, "median").sql(cond) for n in numeric]
-        outside_med = [Measure(n, n, "median").sql(exp.Not(this=cond.copy())) for n in numeric]
-        meds = engine.rows(exp.select(*inside_med, *outside_med).from_(engine.source()))[0]
-        k = len(numeric)
+        inside_flag = exp.Case(ifs=[exp.If(this=cond.copy(), true=exp.Literal.number(1))], default=exp.Literal.number(0))
+        found = {int(g): v for g, v in medians(engine, inside_flag, numeric).items()}
+        none = [None] * len(numeric)
         result.blocks.append(Table("Medians", ["feature", f"in {seg}", "outside"], ["text", "num", "num"],
-                                   [[n, meds[i], meds[k + i]] for i, n in enumerate(numeric)]))
+                                   [[n, found.get(1, none)[i], found.get(0, none)[i]] for i, n in enumerate(numeric)]))
     result.stats = {"inside": inside, "population": total}
     return result
 
 
-def migration_report(engine: Engine, ir: m.Model, r: m.Report, before: str, after: str, dates: tuple[dt.date, dt.date]
-                     ) -> ReportResult:
-    """Transitions between two evaluations; `before`/`after` are the two member tables."""
+ABSENT = "(not a member yet)"
+
+
+def migration_report(engine: Engine, ir: m.Model, r: m.Report, before: exp.Expression, after: exp.Expression,
+                     dates: tuple[dt.date, dt.date], key_type: m.T = m.T.ANY) -> ReportResult:
+    """Transitions between two evaluations (`before` and `after`: the two memberships as relations).
+
+    Both are stacked and grouped by member rather than joined: MySQL and
+    MariaDB have no FULL JOIN, and a member may exist at only one date.
+    One query gives the transition matrix and, per cell, how many members
+    entered, left or stayed in each segment.
+    """
     name = r.subjects[0]
     result = ReportResult(r.name, "migration", f"Migration of {name}: {dates[0]} → {dates[1]}")
+    low = engine.low
     key = ir.entity.key
-    absent = "(not a member yet)"
-    frm = exp.func("COALESCE", exp.cast(exp.column(name, table="f", quoted=True), exp.DataType.build("TEXT")),
-                   exp.Literal.string(NONE_LABEL))
-    to = exp.func("COALESCE", exp.cast(exp.column(name, table="t", quoted=True), exp.DataType.build("TEXT")),
-                  exp.Literal.string(NONE_LABEL))
-    frm = exp.Case(ifs=[exp.If(this=exp.Is(this=exp.column(key, table="f", quoted=True), expression=exp.Null()),
-                               true=exp.Literal.string(absent))], default=frm)
-    to = exp.Case(ifs=[exp.If(this=exp.Is(this=exp.column(key, table="t", quoted=True), expression=exp.Null()),
-                              true=exp.Literal.string(absent))], default=to)
-    join = exp.select(frm.as_("f"), to.as_("t"), _count()).from_(
-        exp.Table(this=exp.to_identifier(before), alias=exp.TableAlias(this=exp.to_identifier("f")))).join(
-        exp.Table(this=exp.to_identifier(after), alias=exp.TableAlias(this=exp.to_identifier("t"))),
-        on=exp.EQ(this=exp.column(key, table="f", quoted=True), expression=exp.column(key, table="t", quoted=True)),
-        join_type="full")
-    data = engine.rows(join.group_by(frm.copy(), to.copy()))
-    found = sorted({d[0] for d in data} | {d[1] for d in data})
-    labels = _dim_order(ir, name, [x for x in found if x != absent]) + ([absent] if absent in found else [])
+    segs = list(ir.segments)
+    one, zero = exp.Literal.number(1), exp.Literal.number(0)
+
+    def side(relation: exp.Expression, s: int) -> exp.Select:
+        flags = [exp.alias_(exp.Case(ifs=[exp.If(this=_q(x), true=one.copy())], default=zero.copy()), f"_s{i}",
+                            quoted=True) for i, x in enumerate(segs)]
+        return exp.select(exp.alias_(exp.Literal.number(s), "_side", quoted=True), exp.alias_(_q(key), "_k", quoted=True),
+                          exp.alias_(_q(name), "_case", quoted=True), *flags).from_(relation)
+
+    def at(s: int, value: exp.Expression) -> exp.Expression:
+        return exp.Max(this=exp.Case(ifs=[exp.If(this=exp.EQ(this=_q("_side"), expression=exp.Literal.number(s)),
+                                                 true=value)]))
+
+    def flag_at(s: int, i: int) -> exp.Expression:  # 1 in the segment at that date, else 0 (also: no member)
+        return exp.alias_(exp.func("COALESCE", at(s, _q(f"_s{i}")), zero.copy()), f"_s{i}_{s}", quoted=True)
+
+    stacked = exp.union(side(before, 0), side(after, 1), distinct=False)
+    per_member = exp.select(
+        exp.alias_(at(0, one.copy()), "_in0", quoted=True), exp.alias_(at(1, one.copy()), "_in1", quoted=True),
+        exp.alias_(at(0, _q("_case")), "_c0", quoted=True), exp.alias_(at(1, _q("_case")), "_c1", quoted=True),
+        *[flag_at(s, i) for i in range(len(segs)) for s in (0, 1)],
+    ).from_(exp.Subquery(this=stacked, alias=exp.TableAlias(this=exp.to_identifier("_stacked")))
+            ).group_by(low.key(_q("_k"), key_type))
+
+    def case_at(s: int) -> exp.Expression:
+        return exp.Case(ifs=[exp.If(this=exp.Is(this=_q(f"_in{s}"), expression=exp.Null()),
+                                    true=exp.Literal.string(ABSENT))],
+                        default=exp.func("COALESCE", _q(f"_c{s}"), exp.Literal.string(NONE_LABEL)))
+
+    flows_of = []
+    for i in range(len(segs)):
+        def was(v: int, i: int = i) -> exp.Expression:
+            return exp.EQ(this=_q(f"_s{i}_0"), expression=exp.Literal.number(v))
+
+        def now(v: int, i: int = i) -> exp.Expression:
+            return exp.EQ(this=_q(f"_s{i}_1"), expression=exp.Literal.number(v))
+
+        flows_of += [_count(low, exp.and_(was(0), now(1))), _count(low, exp.and_(was(1), now(0))),
+                     _count(low, exp.and_(was(1), now(1)))]  # entered, left, stayed
+    f, t = case_at(0), case_at(1)
+    q = exp.select(f.as_("_f"), t.as_("_t"), _count(low), *flows_of).from_(
+        exp.Subquery(this=per_member, alias=exp.TableAlias(this=exp.to_identifier("_members")))
+    ).group_by(f.copy(), t.copy())
+    data = engine.rows(q)
+    found = {d[0] for d in data} | {d[1] for d in data}
+    labels, _ = _labelled(ir, name, m.T.TEXT, [x for x in found if x != ABSENT])
+    labels += [ABSENT] if ABSENT in found else []
     counts = {(d[0], d[1]): d[2] for d in data}
     matrix = [[counts.get((x, y), 0) for y in labels] for x in labels]
     totals = [sum(row) for row in matrix]
@@ -385,7 +531,7 @@ def migration_report(engine: Engine, ir: m.Model, r: m.Report, before: str, afte
                                  [[f"{v:.0%}" if v is not None else "" for v in row] for row in shares]))
     flows = []
     for i, case in enumerate(labels):
-        if case == absent:
+        if case == ABSENT:
             continue
         stayed = matrix[i][i]
         left = totals[i] - stayed
@@ -393,23 +539,11 @@ def migration_report(engine: Engine, ir: m.Model, r: m.Report, before: str, afte
         flows.append([case, entered, left, stayed])
     result.blocks.append(Table(f"{name}: entered, left, stayed", ["case", "entered", "left", "stayed"],
                                ["text", "int", "int", "int"], flows))
-    segs = list(ir.segments)
     if segs:
-        f_seg = lambda s: exp.func("COALESCE", exp.column(s, table="f", quoted=True), exp.false())  # noqa: E731
-        t_seg = lambda s: exp.func("COALESCE", exp.column(s, table="t", quoted=True), exp.false())  # noqa: E731
-        aggs = []
-        for s in segs:
-            aggs += [_count(exp.and_(exp.Not(this=f_seg(s)), t_seg(s))), _count(exp.and_(f_seg(s), exp.Not(this=t_seg(s)))),
-                     _count(exp.and_(f_seg(s), t_seg(s)))]
-        q = exp.select(*aggs).from_(
-            exp.Table(this=exp.to_identifier(before), alias=exp.TableAlias(this=exp.to_identifier("f")))).join(
-            exp.Table(this=exp.to_identifier(after), alias=exp.TableAlias(this=exp.to_identifier("t"))),
-            on=exp.EQ(this=exp.column(key, table="f", quoted=True), expression=exp.column(key, table="t", quoted=True)),
-            join_type="full")
-        row = engine.rows(q)[0]
+        sums = [sum(d[3 + k] or 0 for d in data) for k in range(3 * len(segs))]
         result.blocks.append(Table("Segments: entered, left, stayed", ["segment", "entered", "left", "stayed"],
                                    ["text", "int", "int", "int"],
-                                   [[s, *row[3 * i:3 * i + 3]] for i, s in enumerate(segs)]))
+                                   [[x, *sums[3 * i:3 * i + 3]] for i, x in enumerate(segs)]))
     result.stats = {"matrix": {f"{x}->{y}": c for (x, y), c in counts.items()}}
     return result
 
@@ -442,43 +576,58 @@ def select_reports(ir: m.Model, names: list[str] | None) -> list[m.Report]:
     return [ir.reports[n] for n in names]
 
 
-def compute(con, checked: m.Model, schemas: dict[str, dict[str, m.T]], reports: list[m.Report], sources,
-            membership_sql: Callable[[m.Model, dt.date, list[str] | None], str], as_of: dt.date,
+def compute(target: Any, checked: m.Model, schemas: dict[str, dict[str, m.T]], reports: list[m.Report], sources,
+            as_of: dt.date, params: dict[str, object] | None = None,
             migration: tuple[dt.date, dt.date] | None = None) -> list[ReportResult]:
-    """Compute reports on a DuckDB connection.
+    """Compute reports on a target (segdsl.targets.Target) whose schemas `checked` was checked against."""
+    from .compile import Options, membership
 
-    `membership_sql(model, as_of, outputs)` compiles the membership query;
-    it is passed in so that reports run wherever the membership runs.
-    """
-    from .run import materialize
-
+    if any(x.kind == "migration" for x in reports) and migration is None:
+        r = next(x for x in reports if x.kind == "migration")
+        raise error("SEG602", f"report `{r.name}` compares two dates", r.span, "give them with --from DATE --to DATE")
     entity_schema = schemas.get(checked.entity.name, {})
     reserved = {checked.entity.key, checked.entity.since}
     profile_cols = [c for c, t in entity_schema.items() if t in (m.T.TEXT, m.T.BOOL) and c not in reserved] \
         if any(r.kind == "profile" for r in reports) else []
     dims = dimension_columns(checked, reports)
-    extended, measures = prepare(checked, reports, list(dict.fromkeys(dims + profile_cols)), _text_of(sources))
-    engine = Engine(con, materialize(con, membership_sql(extended, as_of, None), "segdsl_report_members"))
-    if profile_cols:
-        counts = engine.rows(exp.select(*[exp.Count(this=exp.Distinct(expressions=[_q(f"_c_{c}")]))
-                                          for c in profile_cols]).from_(engine.source()))[0]
-        profile_cols = [c for c, n in zip(profile_cols, counts) if n <= 30]
-    numeric = [n for n, f in checked.features.items() if f.type is m.T.NUMBER]
-    results = []
-    for r in reports:
+    columns = {c: entity_schema.get(c, m.T.ANY) for c in dict.fromkeys(dims + profile_cols)}
+    extended, measures = prepare(checked, reports, columns, _text_of(sources))
+
+    def members(ir: m.Model, when: dt.date, name: str, outputs: list[str] | None = None) -> exp.Expression:
+        query = membership(ir, Options(target.dialect, when, params or {}, source=target.source, schemas=schemas),
+                           outputs)
+        try:
+            return target.keep(name, query)
+        except target.errors as exc:
+            raise _failed(target, exc) from None
+
+    results: list[ReportResult] = []
+    rest = [x for x in reports if x.kind != "migration"]
+    if rest:
+        engine = Engine(target, members(extended, as_of, "segdsl_report_members"))
+        low = engine.low
+        if profile_cols:
+            counts = engine.rows(exp.select(*[exp.Count(this=exp.Distinct(expressions=[
+                low.aggregate_arg("count_distinct", _q(f"_c_{c}"), columns[c])])) for c in profile_cols])
+                .from_(engine.source()))[0]
+            profile_cols = [c for c, n in zip(profile_cols, counts) if n <= 30]
+        numeric = [n for n, f in checked.features.items() if f.type is m.T.NUMBER]
+    done: dict[str, ReportResult] = {}
+    for r in rest:
         if r.kind == "value":
-            results.append(value_report(engine, extended, r, measures[r.name]))
+            done[r.name] = value_report(engine, extended, r, measures[r.name])
         elif r.kind == "crosstab":
-            results.append(crosstab_report(engine, extended, r, measures[r.name]))
+            done[r.name] = crosstab_report(engine, extended, r, measures[r.name])
         elif r.kind == "overlap":
-            results.append(overlap_report(engine, extended, r))
-        elif r.kind == "profile":
-            results.append(profile_report(engine, extended, r, profile_cols, numeric))
+            done[r.name] = overlap_report(engine, extended, r)
         else:
-            if migration is None:
-                raise error("SEG602", f"report `{r.name}` compares two dates", r.span,
-                            "give them with --from DATE --to DATE")
-            before = materialize(con, membership_sql(checked, migration[0], None), "segdsl_before")
-            after = materialize(con, membership_sql(checked, migration[1], None), "segdsl_after")
-            results.append(migration_report(engine, checked, r, before, after, migration))
+            done[r.name] = profile_report(engine, extended, r, profile_cols, numeric)
+    key_type = entity_schema.get(checked.entity.key, m.T.ANY)
+    for r in reports:
+        if r.kind == "migration":
+            outputs = [r.subjects[0], *checked.segments]
+            before = members(checked, migration[0], "segdsl_before", outputs)
+            after = members(checked, migration[1], "segdsl_after", outputs)
+            done[r.name] = migration_report(Engine(target, before), checked, r, before, after, migration, key_type)
+        results.append(done[r.name])
     return results

@@ -265,6 +265,12 @@ class Target:
         """Run one statement that writes (only for output tables)."""
         raise NotImplementedError
 
+    def keep(self, name: str, query: exp.Select) -> exp.Expression:
+        """A query's result to be read by several queries (reports): by default the query itself,
+        as a derived table, since a read-only session cannot create a table; engines that can
+        hold a result in the session compute it once."""
+        return exp.Subquery(this=query, alias=exp.TableAlias(this=exp.to_identifier(name)))
+
     def table_exists(self, table: exp.Table) -> bool:
         try:
             self.fetch(exp.select(exp.Literal.number(1)).from_(table.copy()).limit(0).sql(self.dialect))
@@ -383,6 +389,12 @@ class DuckDBTarget(Target):
 
     def execute(self, sql: str) -> None:
         self.con.execute(sql)
+
+    def keep(self, name: str, query: exp.Select) -> exp.Expression:
+        from .compile import to_sql
+        from .run import materialize
+
+        return exp.Table(this=exp.to_identifier(materialize(self.con, to_sql(query, "duckdb", pretty=False), name)))
 
     def _swap(self, new: exp.Table, table: exp.Table) -> None:
         self.con.execute("BEGIN TRANSACTION")
@@ -748,6 +760,15 @@ class SparkTarget(Target):
 
     def execute(self, sql: str) -> None:
         self.spark.sql(sql)
+
+    def keep(self, name: str, query: exp.Select) -> exp.Expression:
+        from .compile import to_sql
+
+        view = f"{name}_{uuid.uuid4().hex[:8]}"
+        self.spark.sql(to_sql(query, "spark", pretty=False)).createOrReplaceTempView(view)
+        self.spark.sql(f"CACHE TABLE `{view}`")  # computed now, once; dropping the view frees it
+        self.views[f"<{view}>"] = view
+        return exp.Table(this=exp.to_identifier(view, quoted=True))
 
     def _swap(self, new: exp.Table, table: exp.Table) -> None:
         # Plain Spark tables cannot be swapped atomically: the new table is complete

@@ -19,7 +19,7 @@ import segdsl
 from segdsl import model as m
 from segdsl import render
 from segdsl import report as rep
-from segdsl import run as r
+from segdsl.dialects import lowering
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 AS_OF = dt.date(2026, 6, 30)
@@ -33,16 +33,8 @@ REPORTS = [
 
 
 def compute(db: Path, texts: list[str], migration=None):
-    model = segdsl.load(EXAMPLES / "retail.seg").with_reports(texts)
-    con = r.connect(db)
-    schemas = r.read_schemas(con, model.ir, model.root)
-    checked = model.with_schemas(schemas)
-    wanted = [n for n, x in checked.ir.reports.items() if x.span and x.span.file == "<--report>"]
-    reports = rep.select_reports(checked.ir, wanted)
-    results = rep.compute(con, checked.ir, schemas, reports, model.program.sources,
-                          lambda ir, when, outputs: r.membership_sql(ir, model.root, when, {}, outputs),
-                          AS_OF, migration)
-    return {x.kind: x for x in results}
+    model = segdsl.load(EXAMPLES / "retail.seg")
+    return {x.kind: x for x in model.report(adhoc=texts, db=db, as_of=AS_OF, migration=migration)}
 
 
 def members(db: Path, as_of=AS_OF) -> list[dict]:
@@ -123,6 +115,8 @@ def test_crosstab_against_the_entity_rows(demo_db, results, rows):
 
 def test_chi_square_on_a_textbook_table():
     class Fake:
+        low = lowering("duckdb")
+
         def rows(self, query):
             return [("a", "x", 10), ("a", "y", 20), ("b", "x", 30), ("b", "y", 40)]
 
@@ -142,6 +136,8 @@ def test_chi_square_on_a_textbook_table():
 
 def test_small_expected_counts_are_flagged():
     class Fake:
+        low = lowering("duckdb")
+
         def rows(self, query):
             return [("a", "x", 1), ("a", "y", 2), ("b", "x", 3), ("b", "y", 1)]
 
