@@ -850,7 +850,7 @@ _REWRITTEN = tuple(t for t in (getattr(exp, n, None) for n in ("Unnest", "Explod
 
 
 def _select_rewrites_apply(query: exp.Expression) -> bool:
-    for node in query.walk():
+    for node in dl.nodes(query):
         if isinstance(node, _REWRITTEN):
             return True
         if isinstance(node, exp.Select) and node.args.get("windows"):
