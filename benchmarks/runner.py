@@ -886,7 +886,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="GiB of resident memory at which the pandas process is stopped (default: 75%% of RAM)")
     p.add_argument("--output", default=str(REPO / "BENCHMARKS.md"), help="where to write the report")
     p.add_argument("--json", default=None,
-                   help="where to keep the results as JSON (default: last-results.json in the data folder)")
+                   help="where to keep the results as JSON, which --merge reads (default: beside the report, "
+                        "BENCHMARKS.json, kept in the repository with it)")
     p.add_argument("--merge", action="store_true",
                    help="keep the figures of the cases not run now from the previous results (with --cases)")
     args = p.parse_args(argv)
@@ -908,7 +909,8 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m benchmarks " + " ".join(argv if argv is not None else sys.argv[1:])
     print(f"segdsl benchmark: sizes {', '.join(size_label(n) for n in args.sizes)}; {args.repeat} run(s) each; "
           f"data in {args.data}", flush=True)
-    state_file = Path(args.json) if args.json else Path(args.data) / "last-results.json"
+    # Beside the report by default: a partial run on a fresh clone merges with the committed figures.
+    state_file = Path(args.json) if args.json else Path(args.output).with_suffix(".json")
     previous = None
     if args.merge and state_file.is_file():
         previous = json.loads(state_file.read_text(encoding="utf-8"))
