@@ -350,7 +350,36 @@ def _unreachable(url: TargetURL | None, exc: BaseException, hint: str | None = N
 # DuckDB ----------------------------------------------------------------------
 
 
-class DuckDBTarget(Target):
+class _InProcess(Target):
+    """An engine in this process (DuckDB, SQLite): one DB-API connection, a transaction for the swap."""
+
+    begin = "BEGIN TRANSACTION"
+    con: Any
+    owned: bool
+
+    def fetch(self, sql: str) -> tuple[list[str], list[tuple]]:
+        cur = self.con.execute(sql)
+        return [d[0] for d in cur.description], cur.fetchall()
+
+    def execute(self, sql: str) -> None:
+        self.con.execute(sql)
+
+    def _swap(self, new: exp.Table, table: exp.Table) -> None:
+        self.con.execute(self.begin)
+        try:
+            self.con.execute(f"DROP TABLE IF EXISTS {table.sql(self.dialect)}")
+            self.con.execute(f"ALTER TABLE {new.sql(self.dialect)} RENAME TO {_unqualified(table)}")
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        if self.owned:
+            self.con.close()
+
+
+class DuckDBTarget(_InProcess):
     dialect = "duckdb"
 
     def __init__(self, url: TargetURL | None, root: Path, write: bool = False, connection: Any = None):
@@ -383,32 +412,11 @@ class DuckDBTarget(Target):
         rows = self.con.execute("DESCRIBE " + exp.select(exp.Star()).from_(table).sql("duckdb")).fetchall()
         return {r[0]: column_type(r[1]) for r in rows}
 
-    def fetch(self, sql: str) -> tuple[list[str], list[tuple]]:
-        cur = self.con.execute(sql)
-        return [d[0] for d in cur.description], cur.fetchall()
-
-    def execute(self, sql: str) -> None:
-        self.con.execute(sql)
-
     def keep(self, name: str, query: exp.Select) -> exp.Expression:
         from .compile import to_sql
         from .run import materialize
 
         return exp.Table(this=exp.to_identifier(materialize(self.con, to_sql(query, "duckdb", pretty=False), name)))
-
-    def _swap(self, new: exp.Table, table: exp.Table) -> None:
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self.con.execute(f"DROP TABLE IF EXISTS {table.sql('duckdb')}")
-            self.con.execute(f"ALTER TABLE {new.sql('duckdb')} RENAME TO {_unqualified(table)}")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-
-    def close(self) -> None:
-        if self.owned:
-            self.con.close()
 
 
 # SQLite ----------------------------------------------------------------------
@@ -446,8 +454,9 @@ def sqlite_column_type(declared: str) -> T:
     return T.ANY
 
 
-class SQLiteTarget(Target):
+class SQLiteTarget(_InProcess):
     dialect = "sqlite"
+    begin = "BEGIN IMMEDIATE"  # the write lock first: a busy database fails the swap before it changes anything
 
     def __init__(self, url: TargetURL | None, root: Path, write: bool = False, connection: Any = None):
         super().__init__(url, root)
@@ -482,26 +491,6 @@ class SQLiteTarget(Target):
             raise sqlite3.OperationalError(f"no such table: {table.sql('sqlite')}")
         return {r[1]: sqlite_column_type(r[2] or "") for r in rows}
 
-    def fetch(self, sql: str) -> tuple[list[str], list[tuple]]:
-        cur = self.con.execute(sql)
-        return [d[0] for d in cur.description], cur.fetchall()
-
-    def execute(self, sql: str) -> None:
-        self.con.execute(sql)
-
-    def _swap(self, new: exp.Table, table: exp.Table) -> None:
-        self.con.execute("BEGIN IMMEDIATE")
-        try:
-            self.con.execute(f"DROP TABLE IF EXISTS {table.sql('sqlite')}")
-            self.con.execute(f"ALTER TABLE {new.sql('sqlite')} RENAME TO {_unqualified(table)}")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-
-    def close(self) -> None:
-        if self.owned:
-            self.con.close()
 
 
 # PostgreSQL ------------------------------------------------------------------
