@@ -414,8 +414,8 @@ def medians(engine: Engine, group: exp.Expression, columns: list[str]) -> dict[A
         inner += [exp.alias_(_q(c), f"_v{i}", quoted=True), exp.alias_(rank, f"_r{i}", quoted=True),
                   exp.alias_(size, f"_n{i}", quoted=True)]
         twice = exp.Mul(this=_q(f"_r{i}"), expression=exp.Literal.number(2))
-        middle = exp.In(this=twice, expressions=[_q(f"_n{i}"), exp.Add(this=_q(f"_n{i}"), expression=exp.Literal.number(1)),
-                                                 exp.Add(this=_q(f"_n{i}"), expression=exp.Literal.number(2))])
+        size_plus = [exp.Add(this=_q(f"_n{i}"), expression=exp.Literal.number(k)) for k in (1, 2)]
+        middle = exp.In(this=twice, expressions=[_q(f"_n{i}"), *size_plus])
         outer.append(exp.Avg(this=exp.Case(ifs=[exp.If(this=middle, true=_q(f"_v{i}"))])))
     ranked = exp.Subquery(this=exp.select(*inner).from_(engine.source()),
                           alias=exp.TableAlias(this=exp.to_identifier("_ranked")))
@@ -448,7 +448,8 @@ def profile_report(engine: Engine, ir: m.Model, r: m.Report, categorical: list[s
     result.blocks.append(Bars("Strongest traits: share inside vs all", [seg, "all"],
                               [f"{t[0]} = {t[1]}" for t in top], [[t[2] or 0.0, t[3] or 0.0] for t in top]))
     if numeric:
-        inside_flag = exp.Case(ifs=[exp.If(this=cond.copy(), true=exp.Literal.number(1))], default=exp.Literal.number(0))
+        inside_flag = exp.Case(ifs=[exp.If(this=cond.copy(), true=exp.Literal.number(1))],
+                               default=exp.Literal.number(0))
         found = {int(g): v for g, v in medians(engine, inside_flag, numeric).items()}
         none = [None] * len(numeric)
         result.blocks.append(Table("Medians", ["feature", f"in {seg}", "outside"], ["text", "num", "num"],
@@ -479,7 +480,8 @@ def migration_report(engine: Engine, ir: m.Model, r: m.Report, before: exp.Expre
     def side(relation: exp.Expression, s: int) -> exp.Select:
         flags = [exp.alias_(exp.Case(ifs=[exp.If(this=_q(x), true=one.copy())], default=zero.copy()), f"_s{i}",
                             quoted=True) for i, x in enumerate(segs)]
-        return exp.select(exp.alias_(exp.Literal.number(s), "_side", quoted=True), exp.alias_(_q(key), "_k", quoted=True),
+        return exp.select(exp.alias_(exp.Literal.number(s), "_side", quoted=True),
+                          exp.alias_(_q(key), "_k", quoted=True),
                           exp.alias_(_q(name), "_case", quoted=True), *flags).from_(relation)
 
     def at(s: int, value: exp.Expression) -> exp.Expression:

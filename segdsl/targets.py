@@ -492,7 +492,6 @@ class SQLiteTarget(_InProcess):
         return {r[1]: sqlite_column_type(r[2] or "") for r in rows}
 
 
-
 # PostgreSQL ------------------------------------------------------------------
 
 _PG_TYPES = {16: T.BOOL, 20: T.NUMBER, 21: T.NUMBER, 23: T.NUMBER, 26: T.NUMBER, 700: T.NUMBER, 701: T.NUMBER,
