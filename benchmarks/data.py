@@ -58,7 +58,7 @@ def ensure(root: Path, customers: int, seed: int = SEED, orders: float = ORDERS_
 
 
 if __name__ == "__main__":
-    from segdsl import demo
+    from segdsl.tools import demo
 
     out, n, seed_, orders_, events_ = sys.argv[1:6]
     demo.generate(Path(out), customers=int(n), seed=int(seed_), orders_per_customer=float(orders_),

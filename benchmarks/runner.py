@@ -287,12 +287,14 @@ def shop_database(ds: data_sets.DataSet) -> Path:
 def compiled(con, model_text_or_path, dialect: str = "duckdb") -> str:
     """The membership query of a model, checked against the data's columns, as the run command compiles it."""
     import segdsl
-    from segdsl import run as r
+    from segdsl.engines import open_engine
+    from segdsl.engines.execution import compile_for, read_schemas
 
     model = segdsl.load(model_text_or_path)
-    checked = model.with_schemas(r.read_schemas(con, model.ir, model.root))
+    engine = open_engine(con, root=model.root)
     if dialect == "duckdb":
-        return r.membership_sql(checked.ir, model.root, AS_OF, {})
+        return compile_for(model, engine, AS_OF, {}).sql
+    checked = model.with_schemas(read_schemas(engine, model.ir))
     return checked.sql(dialect=dialect, as_of=AS_OF, pretty=False)
 
 
@@ -304,7 +306,7 @@ def compiled_ir(text: str):
 
 def _aggregates(ir) -> set:
     """The distinct aggregates over events a model computes (what its scans cost)."""
-    from segdsl import model as m
+    from segdsl.semantic import model as m
 
     found = set()
     for name in ir.order:
@@ -523,7 +525,7 @@ class Bench:
         examples = REPO / "examples"
         checks = []
         for _ in range(repeat):
-            p = run_process([sys.executable, "-m", "segdsl.cli", "check", "--quiet", str(examples)], cwd=REPO)
+            p = run_process([sys.executable, "-m", "segdsl.tools.cli", "check", "--quiet", str(examples)], cwd=REPO)
             checks.append(p.seconds)
         c = median(checks)
         self.res.add(Row(case, "", "`segdsl check examples/` (whole process)", c, repeat,
@@ -536,7 +538,7 @@ class Bench:
         case = "6 memory of segdsl run"
         db = shop_database(ds)
         out = self.work / "members.parquet"
-        args = [sys.executable, "-m", "segdsl.cli", "run", str(models.SHOP), "--db", str(db), "--as-of",
+        args = [sys.executable, "-m", "segdsl.tools.cli", "run", str(models.SHOP), "--db", str(db), "--as-of",
                 AS_OF.isoformat(), "--output", str(out)]
         p = run_process(args, cwd=REPO, env={**os.environ, "COLUMNS": "120"})
         ok = p.returncode == 0 and out.is_file()
@@ -832,7 +834,7 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
     lines = ["# Benchmarks", "",
              "Produced by `" + command + "` on " + dt.datetime.now().strftime("%Y-%m-%d %H:%M") + ".",
              "Run it again with `make bench` (or `python -m benchmarks`); it rewrites this file.", "",
-             "Data: the demo generator (`segdsl.demo.generate`) with about 20 orders and 20 web events per "
+             "Data: the demo generator (`segdsl.tools.demo.generate`) with about 20 orders and 20 web events per "
              f"customer, seed {args.seed}, evaluated as of {AS_OF.isoformat()}. Goals measured at several "
              "sizes are judged at the largest one, with the others shown. The model is "
              "[`benchmarks/models/shop.seg`](benchmarks/models/shop.seg) (the flagship retail model) unless a "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .diagnostics import Diagnostic, SegError
+from .lang.diagnostics import Diagnostic, SegError
 
 __all__ = ["load", "Model", "SegError", "Diagnostic", "__version__"]
 
@@ -16,7 +16,7 @@ def __getattr__(name: str):
     # The pipeline imports sqlglot and duckdb; load them only when used so
     # that `segdsl --help` and `segdsl check` start fast.
     if name in ("load", "Model"):
-        from . import api
+        from .tools import api
 
         return getattr(api, name)
     raise AttributeError(name)

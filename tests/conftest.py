@@ -40,7 +40,7 @@ def shop(tmp_path: Path):
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """A small demo shop (3,000 customers) as a DuckDB database with the examples' tables."""
-    from segdsl import demo
+    from segdsl.tools import demo
 
     folder = tmp_path_factory.mktemp("demo")
     demo.generate(folder, customers=3000, seed=7)
@@ -48,6 +48,6 @@ def demo_db(tmp_path_factory) -> Path:
 
 
 # The verified engines (DuckDB, SQLite, PostgreSQL, MariaDB, Spark, ClickHouse) as session fixtures.
-from engines import (  # noqa: E402,F401
-    chdb_session, engine, engine_folder, loaded_engines, pytest_terminal_summary, spark_session,
+from tests.support.engines import (  # noqa: E402,F401
+    chdb_session, engine, engine_folder, loaded_engines, pytest_terminal_summary, spark_connect, spark_session,
 )

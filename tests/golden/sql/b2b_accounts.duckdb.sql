@@ -13,26 +13,26 @@ WITH "population" AS (
 ), "agg_0_invoices" AS (
   SELECT
     e."account_id" AS "_key",
-    SUM(
+    CAST(SUM(
       CASE
         WHEN (
           CAST(e."issued_at" AS DATE) > CAST('2025-06-30' AS DATE)
           AND CAST(e."issued_at" AS DATE) <= CAST('2026-06-30' AS DATE)
         )
         AND e."status" <> 'open'
-        THEN e."amount"
+        THEN CAST(e."amount" AS DECIMAL(38, 9))
       END
-    ) AS "_invoices_1",
-    SUM(
+    ) AS DOUBLE) AS "_invoices_1",
+    CAST(SUM(
       CASE
         WHEN (
           CAST(e."issued_at" AS DATE) > CAST('2024-06-30' AS DATE)
           AND CAST(e."issued_at" AS DATE) <= CAST('2025-06-30' AS DATE)
         )
         AND e."status" <> 'open'
-        THEN e."amount"
+        THEN CAST(e."amount" AS DECIMAL(38, 9))
       END
-    ) AS "_invoices_2",
+    ) AS DOUBLE) AS "_invoices_2",
     COUNT_IF(e."status" = 'overdue') AS "_invoices_3",
     MAX(e."issued_at") AS "_invoices_4"
   FROM "invoices" AS e
@@ -47,9 +47,19 @@ WITH "population" AS (
     a_invoices."_invoices_2" AS "_invoices_2",
     COALESCE(a_invoices."_invoices_3", 0) AS "_invoices_3",
     a_invoices."_invoices_4" AS "_invoices_4",
-    EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."created_at" AS DATE)) - CASE
-      WHEN EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) < EXTRACT(MONTH FROM CAST(p."created_at" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."created_at" AS DATE))
+    (
+      EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."created_at" AS DATE))
+    ) - CASE
+      WHEN (
+        EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."created_at" AS DATE))
+      ) > 0
+      AND EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) < EXTRACT(MONTH FROM CAST(p."created_at" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."created_at" AS DATE))
       THEN 1
+      WHEN (
+        EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."created_at" AS DATE))
+      ) < 0
+      AND EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) > EXTRACT(MONTH FROM CAST(p."created_at" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."created_at" AS DATE))
+      THEN -1
       ELSE 0
     END AS "account_age",
     COALESCE(p."employees" >= 1000, FALSE) AS "enterprise",

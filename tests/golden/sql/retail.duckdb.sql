@@ -10,7 +10,7 @@ WITH "population" AS (
 ), "agg_0_orders" AS (
   SELECT
     e."customer_id" AS "_key",
-    SUM(e."amount") AS "_orders_1",
+    CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE) AS "_orders_1",
     COUNT(*) AS "_orders_2",
     MIN(e."ordered_at") AS "_orders_3",
     MAX(e."ordered_at") AS "_orders_4",
@@ -21,7 +21,7 @@ WITH "population" AS (
       )
     ) AS "_orders_5",
     COUNT_IF(e."channel" = 'web') AS "_orders_6",
-    SUM(e."margin") AS "_orders_7",
+    CAST(SUM(CAST(e."margin" AS DECIMAL(38, 9))) AS DOUBLE) AS "_orders_7",
     COUNT_IF(
       (
         CAST(e."ordered_at" AS DATE) > CAST('2026-06-23' AS DATE)
@@ -59,9 +59,19 @@ WITH "population" AS (
     a_orders."_orders_7" AS "_orders_7",
     COALESCE(a_orders."_orders_9", 0) AS "_orders_9",
     COALESCE(a_web."_web_8", 0) AS "_web_8",
-    EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."birth_date" AS DATE)) - CASE
-      WHEN EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) < EXTRACT(MONTH FROM CAST(p."birth_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."birth_date" AS DATE))
+    (
+      EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."birth_date" AS DATE))
+    ) - CASE
+      WHEN (
+        EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."birth_date" AS DATE))
+      ) > 0
+      AND EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) < EXTRACT(MONTH FROM CAST(p."birth_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."birth_date" AS DATE))
       THEN 1
+      WHEN (
+        EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."birth_date" AS DATE))
+      ) < 0
+      AND EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) > EXTRACT(MONTH FROM CAST(p."birth_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."birth_date" AS DATE))
+      THEN -1
       ELSE 0
     END AS "age",
     COALESCE(p."city" IN ('Warszawa', 'Kraków', 'Москва', 'Łódź'), FALSE) AS "big_cities"

@@ -10,30 +10,30 @@ WITH "population" AS (
 ), "agg_0_orders" AS (
   SELECT
     e."customer_id" AS "_key",
-    SUM(e."amount") AS "_orders_1",
+    CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE) AS "_orders_1",
     COUNT(*) AS "_orders_2",
     MIN(e."ordered_at") AS "_orders_3",
     MAX(e."ordered_at") AS "_orders_4",
-    SUM(e."margin") AS "_orders_5",
-    AVG(e."amount") AS "_orders_6",
-    SUM(
+    CAST(SUM(CAST(e."margin" AS DECIMAL(38, 9))) AS DOUBLE) AS "_orders_5",
+    CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(COUNT(e."amount") AS DOUBLE), 0) AS "_orders_6",
+    CAST(SUM(
       CASE
         WHEN (
           CAST(e."ordered_at" AS DATE) > CAST('2025-06-30' AS DATE)
           AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
         )
-        THEN e."amount"
+        THEN CAST(e."amount" AS DECIMAL(38, 9))
       END
-    ) AS "_orders_7",
-    SUM(
+    ) AS DOUBLE) AS "_orders_7",
+    CAST(SUM(
       CASE
         WHEN (
           CAST(e."ordered_at" AS DATE) > CAST('2024-06-30' AS DATE)
           AND CAST(e."ordered_at" AS DATE) <= CAST('2025-06-30' AS DATE)
         )
-        THEN e."amount"
+        THEN CAST(e."amount" AS DECIMAL(38, 9))
       END
-    ) AS "_orders_8"
+    ) AS DOUBLE) AS "_orders_8"
   FROM "orders" AS e
   WHERE
     CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -50,14 +50,34 @@ WITH "population" AS (
     a_orders."_orders_6" AS "_orders_6",
     a_orders."_orders_7" AS "_orders_7",
     a_orders."_orders_8" AS "_orders_8",
-    EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."birth_date" AS DATE)) - CASE
-      WHEN EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) < EXTRACT(MONTH FROM CAST(p."birth_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."birth_date" AS DATE))
+    (
+      EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."birth_date" AS DATE))
+    ) - CASE
+      WHEN (
+        EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."birth_date" AS DATE))
+      ) > 0
+      AND EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) < EXTRACT(MONTH FROM CAST(p."birth_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."birth_date" AS DATE))
       THEN 1
+      WHEN (
+        EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."birth_date" AS DATE))
+      ) < 0
+      AND EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) > EXTRACT(MONTH FROM CAST(p."birth_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."birth_date" AS DATE))
+      THEN -1
       ELSE 0
     END AS "age",
-    EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."signup_date" AS DATE)) - CASE
-      WHEN EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) < EXTRACT(MONTH FROM CAST(p."signup_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."signup_date" AS DATE))
+    (
+      EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."signup_date" AS DATE))
+    ) - CASE
+      WHEN (
+        EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."signup_date" AS DATE))
+      ) > 0
+      AND EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) < EXTRACT(MONTH FROM CAST(p."signup_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."signup_date" AS DATE))
       THEN 1
+      WHEN (
+        EXTRACT(YEAR FROM CAST('2026-06-30' AS DATE)) - EXTRACT(YEAR FROM CAST(p."signup_date" AS DATE))
+      ) < 0
+      AND EXTRACT(MONTH FROM CAST('2026-06-30' AS DATE)) * 100 + EXTRACT(DAY FROM CAST('2026-06-30' AS DATE)) > EXTRACT(MONTH FROM CAST(p."signup_date" AS DATE)) * 100 + EXTRACT(DAY FROM CAST(p."signup_date" AS DATE))
+      THEN -1
       ELSE 0
     END AS "tenure_years"
   FROM "population" AS p
@@ -78,10 +98,15 @@ WITH "population" AS (
 ), "agg_2_orders" AS (
   SELECT
     e."customer_id" AS "_key",
-    SUM(e."amount") AS "_orders_9"
+    CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE) AS "_orders_9"
   FROM "orders" AS e
-  JOIN "layer_1" AS p
-    ON e."customer_id" = p."customer_id"
+  JOIN (
+    SELECT DISTINCT
+      p."customer_id" AS "_member",
+      p."first_order"
+    FROM "layer_1" AS p
+  ) AS p
+    ON e."customer_id" = p."_member"
   WHERE
     CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
     AND e."ordered_at" > p."first_order"

@@ -35,7 +35,7 @@ DATETIME_ADD(CAST(p.`last_login` AS DATETIME), INTERVAL 1 MONTH)
 DATE_DIFF(CURRENT_DATE, p.`signup_date`, DAY)
 
 -- c_years_between: years_between(birth_date, as_of)
-EXTRACT(YEAR FROM CURRENT_DATE) - EXTRACT(YEAR FROM p.`birth_date`) - CASE WHEN EXTRACT(MONTH FROM CURRENT_DATE) * 100 + EXTRACT(DAY FROM CURRENT_DATE) < EXTRACT(MONTH FROM p.`birth_date`) * 100 + EXTRACT(DAY FROM p.`birth_date`) THEN 1 ELSE 0 END
+(EXTRACT(YEAR FROM CURRENT_DATE) - EXTRACT(YEAR FROM p.`birth_date`)) - CASE WHEN (EXTRACT(YEAR FROM CURRENT_DATE) - EXTRACT(YEAR FROM p.`birth_date`)) > 0 AND EXTRACT(MONTH FROM CURRENT_DATE) * 100 + EXTRACT(DAY FROM CURRENT_DATE) < EXTRACT(MONTH FROM p.`birth_date`) * 100 + EXTRACT(DAY FROM p.`birth_date`) THEN 1 WHEN (EXTRACT(YEAR FROM CURRENT_DATE) - EXTRACT(YEAR FROM p.`birth_date`)) < 0 AND EXTRACT(MONTH FROM CURRENT_DATE) * 100 + EXTRACT(DAY FROM CURRENT_DATE) > EXTRACT(MONTH FROM p.`birth_date`) * 100 + EXTRACT(DAY FROM p.`birth_date`) THEN -1 ELSE 0 END
 
 -- c_divide: income / score
 CAST((p.`income`) AS FLOAT64) / NULLIF(CAST((p.`score`) AS FLOAT64), 0)
@@ -94,6 +94,12 @@ COALESCE(p.`email` LIKE '%\\\\_x[y]*%', FALSE)
 -- c_like_param: email like label
 COALESCE(p.`email` LIKE 'web', FALSE)
 
+-- c_like_escaped: email like "50\% off\_\\%"
+COALESCE(p.`email` LIKE '50\\% off\\_\\\\%', FALSE)
+
+-- c_like_param_escaped: email like pct
+COALESCE(p.`email` LIKE '50\\%', FALSE)
+
 -- c_not_like: email not like "%@gmail.com"
 COALESCE(NOT (p.`email` LIKE '%@gmail.com'), FALSE)
 
@@ -113,10 +119,10 @@ COUNT(CASE WHEN (CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTE
 COUNT(DISTINCT e.`channel`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_sum: sum(orders.amount)
-SUM(e.`amount`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+CAST(SUM(CAST(e.`amount` AS NUMERIC)) AS FLOAT64) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_avg: avg(orders.amount)
-AVG(e.`amount`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+CAST(SUM(CAST(e.`amount` AS NUMERIC)) AS FLOAT64) / NULLIF(CAST(COUNT(e.`amount`) AS FLOAT64), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_min_text: min(orders.channel)
 MIN(e.`channel`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
@@ -124,8 +130,50 @@ MIN(e.`channel`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 -- c_max_timestamp: max(orders.ordered_at)
 MAX(e.`ordered_at`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
+-- c_count_bool: count(orders.coupon)
+COUNT(e.`coupon`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_count_distinct_bool: count_distinct(orders.coupon)
+COUNT(DISTINCT e.`coupon`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_min_bool: min(orders.coupon)
+MIN(e.`coupon`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_max_bool: max(orders.coupon)
+MAX(e.`coupon`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_max_bool_where: max(orders.coupon where channel = "web")
+MAX(CASE WHEN e.`channel` = 'web' THEN e.`coupon` END) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_max_condition: max((orders.amount > 100))
+MAX(e.`amount` > 100) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_count_date: count(orders.shipped_on)
+COUNT(e.`shipped_on`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_count_distinct_date: count_distinct(orders.shipped_on)
+COUNT(DISTINCT e.`shipped_on`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_min_date: min(orders.shipped_on)
+MIN(e.`shipped_on`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_max_date: max(orders.shipped_on)
+MAX(e.`shipped_on`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_count_distinct_timestamp: count_distinct(orders.ordered_at)
+COUNT(DISTINCT e.`ordered_at`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_min_timestamp: min(orders.ordered_at)
+MIN(e.`ordered_at`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_count_text: count(orders.channel)
+COUNT(e.`channel`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_max_text: max(orders.channel)
+MAX(e.`channel`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-SUM(e.`amount`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND e.`ordered_at` > DATETIME_ADD(CAST(p.`c_max_timestamp` AS DATETIME), INTERVAL -30 DAY)
+CAST(SUM(CAST(e.`amount` AS NUMERIC)) AS FLOAT64) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND e.`ordered_at` > DATETIME_ADD(CAST(p.`c_max_timestamp` AS DATETIME), INTERVAL -30 DAY)
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p.`c_sum` > 100 THEN 'a' ELSE 'b' END
@@ -155,7 +203,7 @@ e.`account_id`
 p.`account_id` = a_invoices.`_key`
 
 -- k_total: sum(invoices.total)
-SUM(e.`total`) … WHERE e.`issued_on` <= CURRENT_DATE
+CAST(SUM(CAST(e.`total` AS NUMERIC)) AS FLOAT64) … WHERE e.`issued_on` <= CURRENT_DATE
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

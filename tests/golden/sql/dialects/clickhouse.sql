@@ -5,7 +5,7 @@
 e."signup_date" IS NULL OR e."signup_date" <= CURRENT_DATE()
 
 -- event time cut (orders)
-CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE()
+CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- member key (orders)
 e."customer_id"
@@ -35,7 +35,7 @@ DATE_ADD(MONTH, 1, p."last_login")
 dateDiff('day', p."signup_date", CURRENT_DATE())
 
 -- c_years_between: years_between(birth_date, as_of)
-EXTRACT(YEAR FROM CURRENT_DATE()) - EXTRACT(YEAR FROM p."birth_date") - CASE WHEN EXTRACT(MONTH FROM CURRENT_DATE()) * 100 + EXTRACT(DAY FROM CURRENT_DATE()) < EXTRACT(MONTH FROM p."birth_date") * 100 + EXTRACT(DAY FROM p."birth_date") THEN 1 ELSE 0 END
+(EXTRACT(YEAR FROM CURRENT_DATE()) - EXTRACT(YEAR FROM p."birth_date")) - CASE WHEN (EXTRACT(YEAR FROM CURRENT_DATE()) - EXTRACT(YEAR FROM p."birth_date")) > 0 AND EXTRACT(MONTH FROM CURRENT_DATE()) * 100 + EXTRACT(DAY FROM CURRENT_DATE()) < EXTRACT(MONTH FROM p."birth_date") * 100 + EXTRACT(DAY FROM p."birth_date") THEN 1 WHEN (EXTRACT(YEAR FROM CURRENT_DATE()) - EXTRACT(YEAR FROM p."birth_date")) < 0 AND EXTRACT(MONTH FROM CURRENT_DATE()) * 100 + EXTRACT(DAY FROM CURRENT_DATE()) > EXTRACT(MONTH FROM p."birth_date") * 100 + EXTRACT(DAY FROM p."birth_date") THEN -1 ELSE 0 END
 
 -- c_divide: income / score
 CAST((p."income") AS Nullable(Float64)) / nullIf(CAST((p."score") AS Nullable(Float64)), 0)
@@ -94,6 +94,12 @@ COALESCE(p."email" LIKE '%\\\\_x[y]*%', FALSE)
 -- c_like_param: email like label
 COALESCE(p."email" LIKE 'web', FALSE)
 
+-- c_like_escaped: email like "50\% off\_\\%"
+COALESCE(p."email" LIKE '50\\% off\\_\\\\%', FALSE)
+
+-- c_like_param_escaped: email like pct
+COALESCE(p."email" LIKE '50\\%', FALSE)
+
 -- c_not_like: email not like "%@gmail.com"
 COALESCE(NOT (p."email" LIKE '%@gmail.com'), FALSE)
 
@@ -104,28 +110,70 @@ COALESCE(POSITION(p."email", '%') > 0, FALSE)
 COALESCE(startsWith(p."email", 'Łó'), FALSE)
 
 -- c_count: count(orders)
-COUNT(*) … WHERE CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE()
+COUNT(*) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_count_where: count(orders where channel = "web" in last 90 days)
-COUNT(CASE WHEN (CAST(e."ordered_at" AS Nullable(DATE)) > CAST(DATE_ADD(DAY, -90, CURRENT_DATE()) AS Nullable(DATE)) AND CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE()) AND e."channel" = 'web' THEN 1 END) … WHERE CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE()
+COUNT(CASE WHEN (CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) > CAST(DATE_ADD(DAY, -90, CURRENT_DATE()) AS Nullable(DATE)) AND CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()) AND e."channel" = 'web' THEN 1 END) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_count_distinct_text: count_distinct(orders.channel)
-COUNT(DISTINCT e."channel") … WHERE CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE()
+COUNT(DISTINCT e."channel") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_sum: sum(orders.amount)
-SUM(e."amount") … WHERE CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE()
+toFloat64(toString(SUM(CAST(e."amount" AS Nullable(Decimal(38, 9)))))) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_avg: avg(orders.amount)
-AVG(e."amount") … WHERE CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE()
+toFloat64(toString(SUM(CAST(e."amount" AS Nullable(Decimal(38, 9)))))) / nullIf(CAST(COUNT(e."amount") AS Nullable(Float64)), 0) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_min_text: min(orders.channel)
-MIN(e."channel") … WHERE CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE()
+MIN(e."channel") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_max_timestamp: max(orders.ordered_at)
-MAX(e."ordered_at") … WHERE CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE()
+MAX(toTimeZone(e."ordered_at", 'UTC')) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_count_bool: count(orders.coupon)
+COUNT(e."coupon") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_count_distinct_bool: count_distinct(orders.coupon)
+COUNT(DISTINCT e."coupon") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_min_bool: min(orders.coupon)
+MIN(e."coupon") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_max_bool: max(orders.coupon)
+MAX(e."coupon") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_max_bool_where: max(orders.coupon where channel = "web")
+MAX(CASE WHEN e."channel" = 'web' THEN e."coupon" END) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_max_condition: max((orders.amount > 100))
+MAX(e."amount" > 100) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_count_date: count(orders.shipped_on)
+COUNT(e."shipped_on") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_count_distinct_date: count_distinct(orders.shipped_on)
+COUNT(DISTINCT e."shipped_on") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_min_date: min(orders.shipped_on)
+MIN(e."shipped_on") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_max_date: max(orders.shipped_on)
+MAX(e."shipped_on") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_count_distinct_timestamp: count_distinct(orders.ordered_at)
+COUNT(DISTINCT toTimeZone(e."ordered_at", 'UTC')) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_min_timestamp: min(orders.ordered_at)
+MIN(toTimeZone(e."ordered_at", 'UTC')) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_count_text: count(orders.channel)
+COUNT(e."channel") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_max_text: max(orders.channel)
+MAX(e."channel") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-SUM(e."amount") … WHERE CAST(e."ordered_at" AS Nullable(DATE)) <= CURRENT_DATE() AND e."ordered_at" > DATE_ADD(DAY, -30, p."c_max_timestamp")
+toFloat64(toString(SUM(CAST(e."amount" AS Nullable(Decimal(38, 9)))))) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND toTimeZone(e."ordered_at", 'UTC') > DATE_ADD(DAY, -30, p."c_max_timestamp")
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p."c_sum" > 100 THEN 'a' ELSE 'b' END
@@ -155,7 +203,7 @@ e."account_id"
 p."account_id" = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-SUM(e."total") … WHERE e."issued_on" <= CURRENT_DATE()
+toFloat64(toString(SUM(CAST(e."total" AS Nullable(Decimal(38, 9)))))) … WHERE e."issued_on" <= CURRENT_DATE()
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

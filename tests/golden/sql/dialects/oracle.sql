@@ -35,7 +35,7 @@ LEAST(ADD_MONTHS(p."last_login", 1), ADD_MONTHS(TRUNC(p."last_login", 'MM'), 1) 
 TRUNC(TRUNC(CURRENT_DATE)) - TRUNC(p."signup_date")
 
 -- c_years_between: years_between(birth_date, as_of)
-EXTRACT(YEAR FROM TRUNC(TRUNC(CURRENT_DATE))) - EXTRACT(YEAR FROM TRUNC(p."birth_date")) - CASE WHEN EXTRACT(MONTH FROM TRUNC(TRUNC(CURRENT_DATE))) * 100 + EXTRACT(DAY FROM TRUNC(TRUNC(CURRENT_DATE))) < EXTRACT(MONTH FROM TRUNC(p."birth_date")) * 100 + EXTRACT(DAY FROM TRUNC(p."birth_date")) THEN 1 ELSE 0 END
+(EXTRACT(YEAR FROM TRUNC(TRUNC(CURRENT_DATE))) - EXTRACT(YEAR FROM TRUNC(p."birth_date"))) - CASE WHEN (EXTRACT(YEAR FROM TRUNC(TRUNC(CURRENT_DATE))) - EXTRACT(YEAR FROM TRUNC(p."birth_date"))) > 0 AND EXTRACT(MONTH FROM TRUNC(TRUNC(CURRENT_DATE))) * 100 + EXTRACT(DAY FROM TRUNC(TRUNC(CURRENT_DATE))) < EXTRACT(MONTH FROM TRUNC(p."birth_date")) * 100 + EXTRACT(DAY FROM TRUNC(p."birth_date")) THEN 1 WHEN (EXTRACT(YEAR FROM TRUNC(TRUNC(CURRENT_DATE))) - EXTRACT(YEAR FROM TRUNC(p."birth_date"))) < 0 AND EXTRACT(MONTH FROM TRUNC(TRUNC(CURRENT_DATE))) * 100 + EXTRACT(DAY FROM TRUNC(TRUNC(CURRENT_DATE))) > EXTRACT(MONTH FROM TRUNC(p."birth_date")) * 100 + EXTRACT(DAY FROM TRUNC(p."birth_date")) THEN -1 ELSE 0 END
 
 -- c_divide: income / score
 CAST((p."income") AS DOUBLE PRECISION) / NULLIF(CAST((p."score") AS DOUBLE PRECISION), 0)
@@ -94,6 +94,12 @@ COALESCE(CASE WHEN p."email" LIKE '%\\_x[y]*%' ESCAPE '\' THEN 1 WHEN NOT (p."em
 -- c_like_param: email like label
 COALESCE(CASE WHEN p."email" LIKE 'web' ESCAPE '\' THEN 1 WHEN NOT (p."email" LIKE 'web' ESCAPE '\') THEN 0 END, 0)
 
+-- c_like_escaped: email like "50\% off\_\\%"
+COALESCE(CASE WHEN p."email" LIKE '50\% off\_\\%' ESCAPE '\' THEN 1 WHEN NOT (p."email" LIKE '50\% off\_\\%' ESCAPE '\') THEN 0 END, 0)
+
+-- c_like_param_escaped: email like pct
+COALESCE(CASE WHEN p."email" LIKE '50\%' ESCAPE '\' THEN 1 WHEN NOT (p."email" LIKE '50\%' ESCAPE '\') THEN 0 END, 0)
+
 -- c_not_like: email not like "%@gmail.com"
 COALESCE(CASE WHEN NOT (p."email" LIKE '%@gmail.com' ESCAPE '\') THEN 1 WHEN NOT (NOT (p."email" LIKE '%@gmail.com' ESCAPE '\')) THEN 0 END, 0)
 
@@ -113,10 +119,10 @@ COUNT(CASE WHEN (TRUNC(e."ordered_at") > TRUNC(TRUNC(CURRENT_DATE) + -90) AND TR
 COUNT(DISTINCT e."channel") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
 
 -- c_sum: sum(orders.amount)
-SUM(e."amount") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+CAST(SUM(CAST(e."amount" AS NUMBER(38, 9))) AS DOUBLE PRECISION) … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
 
 -- c_avg: avg(orders.amount)
-AVG(e."amount") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+CAST(SUM(CAST(e."amount" AS NUMBER(38, 9))) AS DOUBLE PRECISION) / NULLIF(CAST(COUNT(e."amount") AS DOUBLE PRECISION), 0) … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
 
 -- c_min_text: min(orders.channel)
 MIN(e."channel") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
@@ -124,8 +130,50 @@ MIN(e."channel") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
 -- c_max_timestamp: max(orders.ordered_at)
 MAX(e."ordered_at") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
 
+-- c_count_bool: count(orders.coupon)
+COUNT(e."coupon") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_count_distinct_bool: count_distinct(orders.coupon)
+COUNT(DISTINCT e."coupon") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_min_bool: min(orders.coupon)
+MIN(e."coupon") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_max_bool: max(orders.coupon)
+MAX(e."coupon") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_max_bool_where: max(orders.coupon where channel = "web")
+MAX(CASE WHEN e."channel" = 'web' THEN e."coupon" END) … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_max_condition: max((orders.amount > 100))
+MAX(CASE WHEN e."amount" > 100 THEN 1 WHEN NOT (e."amount" > 100) THEN 0 END) … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_count_date: count(orders.shipped_on)
+COUNT(e."shipped_on") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_count_distinct_date: count_distinct(orders.shipped_on)
+COUNT(DISTINCT e."shipped_on") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_min_date: min(orders.shipped_on)
+MIN(e."shipped_on") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_max_date: max(orders.shipped_on)
+MAX(e."shipped_on") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_count_distinct_timestamp: count_distinct(orders.ordered_at)
+COUNT(DISTINCT e."ordered_at") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_min_timestamp: min(orders.ordered_at)
+MIN(e."ordered_at") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_count_text: count(orders.channel)
+COUNT(e."channel") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
+-- c_max_text: max(orders.channel)
+MAX(e."channel") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE)
+
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-SUM(e."amount") … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE) AND e."ordered_at" > p."c_max_timestamp" + -30
+CAST(SUM(CAST(e."amount" AS NUMBER(38, 9))) AS DOUBLE PRECISION) … WHERE TRUNC(e."ordered_at") <= TRUNC(CURRENT_DATE) AND e."ordered_at" > p."c_max_timestamp" + -30
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p."c_sum" > 100 THEN 'a' ELSE 'b' END
@@ -155,7 +203,7 @@ e."account_id"
 p."account_id" = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-SUM(e."total") … WHERE TRUNC(e."issued_on") <= TRUNC(CURRENT_DATE)
+CAST(SUM(CAST(e."total" AS NUMBER(38, 9))) AS DOUBLE PRECISION) … WHERE TRUNC(e."issued_on") <= TRUNC(CURRENT_DATE)
 
 -- k_all: true
 COALESCE(1, 0)

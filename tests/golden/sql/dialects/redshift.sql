@@ -35,7 +35,7 @@ DATEADD(MONTH, 1, p."last_login")
 DATEDIFF(DAY, p."signup_date", CURRENT_DATE)
 
 -- c_years_between: years_between(birth_date, as_of)
-EXTRACT(YEAR FROM CURRENT_DATE) - EXTRACT(YEAR FROM p."birth_date") - CASE WHEN EXTRACT(MONTH FROM CURRENT_DATE) * 100 + EXTRACT(DAY FROM CURRENT_DATE) < EXTRACT(MONTH FROM p."birth_date") * 100 + EXTRACT(DAY FROM p."birth_date") THEN 1 ELSE 0 END
+(EXTRACT(YEAR FROM CURRENT_DATE) - EXTRACT(YEAR FROM p."birth_date")) - CASE WHEN (EXTRACT(YEAR FROM CURRENT_DATE) - EXTRACT(YEAR FROM p."birth_date")) > 0 AND EXTRACT(MONTH FROM CURRENT_DATE) * 100 + EXTRACT(DAY FROM CURRENT_DATE) < EXTRACT(MONTH FROM p."birth_date") * 100 + EXTRACT(DAY FROM p."birth_date") THEN 1 WHEN (EXTRACT(YEAR FROM CURRENT_DATE) - EXTRACT(YEAR FROM p."birth_date")) < 0 AND EXTRACT(MONTH FROM CURRENT_DATE) * 100 + EXTRACT(DAY FROM CURRENT_DATE) > EXTRACT(MONTH FROM p."birth_date") * 100 + EXTRACT(DAY FROM p."birth_date") THEN -1 ELSE 0 END
 
 -- c_divide: income / score
 CAST((p."income") AS DOUBLE PRECISION) / NULLIF(CAST((p."score") AS DOUBLE PRECISION), 0)
@@ -94,6 +94,12 @@ COALESCE(p."email" LIKE '%\\\\_x[y]*%' ESCAPE '\\', FALSE)
 -- c_like_param: email like label
 COALESCE(p."email" LIKE 'web' ESCAPE '\\', FALSE)
 
+-- c_like_escaped: email like "50\% off\_\\%"
+COALESCE(p."email" LIKE '50\\% off\\_\\\\%' ESCAPE '\\', FALSE)
+
+-- c_like_param_escaped: email like pct
+COALESCE(p."email" LIKE '50\\%' ESCAPE '\\', FALSE)
+
 -- c_not_like: email not like "%@gmail.com"
 COALESCE(NOT (p."email" LIKE '%@gmail.com' ESCAPE '\\'), FALSE)
 
@@ -113,10 +119,10 @@ COUNT(CASE WHEN (CAST(e."ordered_at" AS DATE) > CAST(DATEADD(DAY, -90, CURRENT_D
 COUNT(DISTINCT e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_sum: sum(orders.amount)
-SUM(e."amount") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_avg: avg(orders.amount)
-AVG(CAST(e."amount" AS DOUBLE PRECISION)) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) / NULLIF(CAST(COUNT(e."amount") AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_min_text: min(orders.channel)
 MIN(e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
@@ -124,8 +130,50 @@ MIN(e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 -- c_max_timestamp: max(orders.ordered_at)
 MAX(e."ordered_at") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
+-- c_count_bool: count(orders.coupon)
+COUNT(e."coupon") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_count_distinct_bool: count_distinct(orders.coupon)
+COUNT(DISTINCT e."coupon") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_min_bool: min(orders.coupon)
+BOOL_AND(e."coupon") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_max_bool: max(orders.coupon)
+BOOL_OR(e."coupon") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_max_bool_where: max(orders.coupon where channel = "web")
+BOOL_OR(CASE WHEN e."channel" = 'web' THEN e."coupon" END) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_max_condition: max((orders.amount > 100))
+BOOL_OR(e."amount" > 100) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_count_date: count(orders.shipped_on)
+COUNT(e."shipped_on") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_count_distinct_date: count_distinct(orders.shipped_on)
+COUNT(DISTINCT e."shipped_on") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_min_date: min(orders.shipped_on)
+MIN(e."shipped_on") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_max_date: max(orders.shipped_on)
+MAX(e."shipped_on") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_count_distinct_timestamp: count_distinct(orders.ordered_at)
+COUNT(DISTINCT e."ordered_at") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_min_timestamp: min(orders.ordered_at)
+MIN(e."ordered_at") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_count_text: count(orders.channel)
+COUNT(e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_max_text: max(orders.channel)
+MAX(e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-SUM(e."amount") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND e."ordered_at" > DATEADD(DAY, -30, p."c_max_timestamp")
+CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND e."ordered_at" > DATEADD(DAY, -30, p."c_max_timestamp")
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p."c_sum" > 100 THEN 'a' ELSE 'b' END
@@ -155,7 +203,7 @@ e."account_id"
 p."account_id" = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-SUM(e."total") … WHERE e."issued_on" <= CURRENT_DATE
+CAST(SUM(CAST(e."total" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) … WHERE e."issued_on" <= CURRENT_DATE
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

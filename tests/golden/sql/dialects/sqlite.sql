@@ -35,7 +35,7 @@ MIN(STRFTIME('%Y-%m-%d %H:%M:%f', p."last_login", '+1 months'), DATE(p."last_log
 CAST(JULIANDAY(DATE(DATE('now'))) - JULIANDAY(DATE(p."signup_date")) AS INTEGER)
 
 -- c_years_between: years_between(birth_date, as_of)
-CAST(STRFTIME('%Y', DATE(DATE('now'))) AS INTEGER) - CAST(STRFTIME('%Y', DATE(p."birth_date")) AS INTEGER) - CASE WHEN CAST(STRFTIME('%m', DATE(DATE('now'))) AS INTEGER) * 100 + CAST(STRFTIME('%d', DATE(DATE('now'))) AS INTEGER) < CAST(STRFTIME('%m', DATE(p."birth_date")) AS INTEGER) * 100 + CAST(STRFTIME('%d', DATE(p."birth_date")) AS INTEGER) THEN 1 ELSE 0 END
+(CAST(STRFTIME('%Y', DATE(DATE('now'))) AS INTEGER) - CAST(STRFTIME('%Y', DATE(p."birth_date")) AS INTEGER)) - CASE WHEN (CAST(STRFTIME('%Y', DATE(DATE('now'))) AS INTEGER) - CAST(STRFTIME('%Y', DATE(p."birth_date")) AS INTEGER)) > 0 AND CAST(STRFTIME('%m', DATE(DATE('now'))) AS INTEGER) * 100 + CAST(STRFTIME('%d', DATE(DATE('now'))) AS INTEGER) < CAST(STRFTIME('%m', DATE(p."birth_date")) AS INTEGER) * 100 + CAST(STRFTIME('%d', DATE(p."birth_date")) AS INTEGER) THEN 1 WHEN (CAST(STRFTIME('%Y', DATE(DATE('now'))) AS INTEGER) - CAST(STRFTIME('%Y', DATE(p."birth_date")) AS INTEGER)) < 0 AND CAST(STRFTIME('%m', DATE(DATE('now'))) AS INTEGER) * 100 + CAST(STRFTIME('%d', DATE(DATE('now'))) AS INTEGER) > CAST(STRFTIME('%m', DATE(p."birth_date")) AS INTEGER) * 100 + CAST(STRFTIME('%d', DATE(p."birth_date")) AS INTEGER) THEN -1 ELSE 0 END
 
 -- c_divide: income / score
 CAST((p."income") AS REAL) / NULLIF(CAST((p."score") AS REAL), 0)
@@ -94,6 +94,12 @@ COALESCE(p."email" GLOB '*\?x[[]y][*]*', FALSE)
 -- c_like_param: email like label
 COALESCE(p."email" GLOB 'web', FALSE)
 
+-- c_like_escaped: email like "50\% off\_\\%"
+COALESCE(p."email" GLOB '50% off_\*', FALSE)
+
+-- c_like_param_escaped: email like pct
+COALESCE(p."email" GLOB '50%', FALSE)
+
 -- c_not_like: email not like "%@gmail.com"
 COALESCE(NOT (p."email" GLOB '*@gmail.com'), FALSE)
 
@@ -113,19 +119,61 @@ COUNT(*) FILTER(WHERE (DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')
 COUNT(DISTINCT e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_sum: sum(orders.amount)
-SUM(e."amount") … WHERE DATE(e."ordered_at") <= DATE('now')
+SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_avg: avg(orders.amount)
-AVG(e."amount") … WHERE DATE(e."ordered_at") <= DATE('now')
+CAST(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) AS REAL) / NULLIF(CAST(COUNT(e."amount") AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_min_text: min(orders.channel)
 MIN(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_max_timestamp: max(orders.ordered_at)
-MAX(e."ordered_at") … WHERE DATE(e."ordered_at") <= DATE('now')
+SUBSTRING(MAX(STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") || e."ordered_at"), 24) … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_count_bool: count(orders.coupon)
+COUNT(e."coupon") … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_count_distinct_bool: count_distinct(orders.coupon)
+COUNT(DISTINCT e."coupon") … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_min_bool: min(orders.coupon)
+MIN(e."coupon") … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_max_bool: max(orders.coupon)
+MAX(e."coupon") … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_max_bool_where: max(orders.coupon where channel = "web")
+MAX(e."coupon") FILTER(WHERE e."channel" COLLATE BINARY = 'web') … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_max_condition: max((orders.amount > 100))
+MAX(e."amount" > 100) … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_count_date: count(orders.shipped_on)
+COUNT(e."shipped_on") … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_count_distinct_date: count_distinct(orders.shipped_on)
+COUNT(DISTINCT e."shipped_on") … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_min_date: min(orders.shipped_on)
+MIN(e."shipped_on") … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_max_date: max(orders.shipped_on)
+MAX(e."shipped_on") … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_count_distinct_timestamp: count_distinct(orders.ordered_at)
+COUNT(DISTINCT STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at")) … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_min_timestamp: min(orders.ordered_at)
+SUBSTRING(MIN(STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") || e."ordered_at"), 24) … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_count_text: count(orders.channel)
+COUNT(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_max_text: max(orders.channel)
+MAX(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-SUM(e."amount") … WHERE DATE(e."ordered_at") <= DATE('now') AND STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") > STRFTIME('%Y-%m-%d %H:%M:%f', STRFTIME('%Y-%m-%d %H:%M:%f', p."c_max_timestamp", '-30 days'))
+SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now') AND STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") > STRFTIME('%Y-%m-%d %H:%M:%f', STRFTIME('%Y-%m-%d %H:%M:%f', p."c_max_timestamp", '-30 days'))
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p."c_sum" > 100 THEN 'a' ELSE 'b' END
@@ -155,7 +203,7 @@ e."account_id" COLLATE BINARY
 p."account_id" COLLATE BINARY = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-SUM(e."total") … WHERE DATE(e."issued_on") <= DATE('now')
+SEGDSL_EXACT(SUM(CAST(e."total" AS INTEGER)), SUM(CAST(ROUND((e."total" - CAST(e."total" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."issued_on") <= DATE('now')
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

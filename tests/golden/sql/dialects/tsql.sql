@@ -35,7 +35,7 @@ DATEADD(MONTH, 1, p.[last_login])
 DATEDIFF(DAY, p.[signup_date], CAST(GETDATE() AS DATE))
 
 -- c_years_between: years_between(birth_date, as_of)
-DATEPART(YEAR, CAST(GETDATE() AS DATE)) - DATEPART(YEAR, p.[birth_date]) - CASE WHEN DATEPART(MONTH, CAST(GETDATE() AS DATE)) * 100 + DATEPART(DAY, CAST(GETDATE() AS DATE)) < DATEPART(MONTH, p.[birth_date]) * 100 + DATEPART(DAY, p.[birth_date]) THEN 1 ELSE 0 END
+(DATEPART(YEAR, CAST(GETDATE() AS DATE)) - DATEPART(YEAR, p.[birth_date])) - CASE WHEN (DATEPART(YEAR, CAST(GETDATE() AS DATE)) - DATEPART(YEAR, p.[birth_date])) > 0 AND DATEPART(MONTH, CAST(GETDATE() AS DATE)) * 100 + DATEPART(DAY, CAST(GETDATE() AS DATE)) < DATEPART(MONTH, p.[birth_date]) * 100 + DATEPART(DAY, p.[birth_date]) THEN 1 WHEN (DATEPART(YEAR, CAST(GETDATE() AS DATE)) - DATEPART(YEAR, p.[birth_date])) < 0 AND DATEPART(MONTH, CAST(GETDATE() AS DATE)) * 100 + DATEPART(DAY, CAST(GETDATE() AS DATE)) > DATEPART(MONTH, p.[birth_date]) * 100 + DATEPART(DAY, p.[birth_date]) THEN -1 ELSE 0 END
 
 -- c_divide: income / score
 CAST((p.[income]) AS FLOAT) / NULLIF(CAST((p.[score]) AS FLOAT), 0)
@@ -94,6 +94,12 @@ COALESCE(CASE WHEN p.[email] COLLATE Latin1_General_100_BIN2 LIKE '%\\_x\[y]*%' 
 -- c_like_param: email like label
 COALESCE(CASE WHEN p.[email] COLLATE Latin1_General_100_BIN2 LIKE 'web' ESCAPE '\' THEN 1 WHEN NOT (p.[email] COLLATE Latin1_General_100_BIN2 LIKE 'web' ESCAPE '\') THEN 0 END, 0)
 
+-- c_like_escaped: email like "50\% off\_\\%"
+COALESCE(CASE WHEN p.[email] COLLATE Latin1_General_100_BIN2 LIKE '50\% off\_\\%' ESCAPE '\' THEN 1 WHEN NOT (p.[email] COLLATE Latin1_General_100_BIN2 LIKE '50\% off\_\\%' ESCAPE '\') THEN 0 END, 0)
+
+-- c_like_param_escaped: email like pct
+COALESCE(CASE WHEN p.[email] COLLATE Latin1_General_100_BIN2 LIKE '50\%' ESCAPE '\' THEN 1 WHEN NOT (p.[email] COLLATE Latin1_General_100_BIN2 LIKE '50\%' ESCAPE '\') THEN 0 END, 0)
+
 -- c_not_like: email not like "%@gmail.com"
 COALESCE(CASE WHEN NOT (p.[email] COLLATE Latin1_General_100_BIN2 LIKE '%@gmail.com' ESCAPE '\') THEN 1 WHEN NOT (NOT (p.[email] COLLATE Latin1_General_100_BIN2 LIKE '%@gmail.com' ESCAPE '\')) THEN 0 END, 0)
 
@@ -113,10 +119,10 @@ COUNT(CASE WHEN (CAST(e.[ordered_at] AS DATE) > CAST(DATEADD(DAY, -90, CAST(GETD
 COUNT(DISTINCT e.[channel] COLLATE Latin1_General_100_BIN2) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
 
 -- c_sum: sum(orders.amount)
-SUM(e.[amount]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+CAST(SUM(CAST(e.[amount] AS NUMERIC(38, 9))) AS FLOAT) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
 
 -- c_avg: avg(orders.amount)
-AVG(CAST(e.[amount] AS FLOAT)) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+CAST(SUM(CAST(e.[amount] AS NUMERIC(38, 9))) AS FLOAT) / NULLIF(CAST(COUNT(e.[amount]) AS FLOAT), 0) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
 
 -- c_min_text: min(orders.channel)
 MIN(e.[channel] COLLATE Latin1_General_100_BIN2) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
@@ -124,8 +130,50 @@ MIN(e.[channel] COLLATE Latin1_General_100_BIN2) … WHERE CAST(e.[ordered_at] A
 -- c_max_timestamp: max(orders.ordered_at)
 MAX(e.[ordered_at]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
 
+-- c_count_bool: count(orders.coupon)
+COUNT(e.[coupon]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_count_distinct_bool: count_distinct(orders.coupon)
+COUNT(DISTINCT e.[coupon]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_min_bool: min(orders.coupon)
+MIN(CAST(e.[coupon] AS INTEGER)) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_max_bool: max(orders.coupon)
+MAX(CAST(e.[coupon] AS INTEGER)) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_max_bool_where: max(orders.coupon where channel = "web")
+MAX(CAST(CASE WHEN e.[channel] COLLATE Latin1_General_100_BIN2 = N'web' THEN e.[coupon] END AS INTEGER)) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_max_condition: max((orders.amount > 100))
+MAX(CAST(CASE WHEN e.[amount] > 100 THEN 1 WHEN NOT (e.[amount] > 100) THEN 0 END AS INTEGER)) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_count_date: count(orders.shipped_on)
+COUNT(e.[shipped_on]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_count_distinct_date: count_distinct(orders.shipped_on)
+COUNT(DISTINCT e.[shipped_on]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_min_date: min(orders.shipped_on)
+MIN(e.[shipped_on]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_max_date: max(orders.shipped_on)
+MAX(e.[shipped_on]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_count_distinct_timestamp: count_distinct(orders.ordered_at)
+COUNT(DISTINCT e.[ordered_at]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_min_timestamp: min(orders.ordered_at)
+MIN(e.[ordered_at]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_count_text: count(orders.channel)
+COUNT(e.[channel]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_max_text: max(orders.channel)
+MAX(e.[channel] COLLATE Latin1_General_100_BIN2) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-SUM(e.[amount]) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE) AND e.[ordered_at] > DATEADD(DAY, -30, p.[c_max_timestamp])
+CAST(SUM(CAST(e.[amount] AS NUMERIC(38, 9))) AS FLOAT) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE) AND e.[ordered_at] > DATEADD(DAY, -30, p.[c_max_timestamp])
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p.[c_sum] > 100 THEN 'a' ELSE 'b' END
@@ -155,7 +203,7 @@ e.[account_id] COLLATE Latin1_General_100_BIN2
 p.[account_id] COLLATE Latin1_General_100_BIN2 = a_invoices.[_key]
 
 -- k_total: sum(invoices.total)
-SUM(e.[total]) … WHERE e.[issued_on] <= CAST(GETDATE() AS DATE)
+CAST(SUM(CAST(e.[total] AS NUMERIC(38, 9))) AS FLOAT) … WHERE e.[issued_on] <= CAST(GETDATE() AS DATE)
 
 -- k_all: true
 COALESCE(1, 0)

@@ -1,0 +1,38 @@
+"""What a compilation is asked for (`Options`) and what its result holds (`OutputColumn`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Callable
+
+from sqlglot import exp
+
+from ..semantic.model import T
+from ..semantic.schema import Schemas
+
+
+@dataclass(frozen=True)
+class Options:
+    dialect: str = "duckdb"
+    as_of: dt.date | None = None  # None: the engine's current date at run time
+    params: dict[str, object] = field(default_factory=dict)
+    # Maps a source string of the model (table name or file path) to a table expression.
+    source: Callable[[str], exp.Expression] | None = None
+    # Column types of the sources by entity/events name, when read from the data: lets a
+    # dialect treat text keys exactly (binary grouping and ordering) where collations differ.
+    schemas: Schemas | None = None
+    # Compute as_of arithmetic on the engine even for a fixed as_of, as a view with the
+    # engine's current date does; the conformance tests use it to check each dialect's date functions.
+    engine_dates: bool = False
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """A column of the membership: its language type, and whether it holds whole numbers by
+    construction (counts, day counts, quantiles), which decides its type in a file where the
+    engine declares none (SQLite)."""
+
+    name: str
+    type: T
+    integral: bool = False

@@ -1,0 +1,105 @@
+"""A tiny run of the benchmark (python -m benchmarks), so that it keeps working.
+
+It checks that every case produced its figures and that every comparison
+of results came out equal. It asserts nothing about times: a tiny data set
+on a shared machine says nothing about speed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+
+from benchmarks import runner  # noqa: E402
+
+HAVE_PANDAS = importlib.util.find_spec("pandas") is not None
+HAVE_SPARK = importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
+
+
+def _run(tmp_path: Path, cases: str) -> tuple[dict, str]:
+    report = tmp_path / "BENCHMARKS.md"
+    state = tmp_path / "results.json"
+    code = runner.main(["--sizes", "2000", "--quick", "--cases", cases, "--data", str(tmp_path / "data"),
+                        "--output", str(report), "--json", str(state)])
+    assert code == 0
+    return json.loads(state.read_text(encoding="utf-8")), report.read_text(encoding="utf-8")
+
+
+def _rows(state: dict, case: int) -> list[dict]:
+    return [r for r in state["rows"] if r["case"].startswith(f"{case} ")]
+
+
+def test_every_case_produces_figures_and_equal_results(tmp_path: Path) -> None:
+    state, report = _run(tmp_path, "1,2,3,4,5,6")
+
+    assert all(state["verified"].values()), state["verified"]
+    assert any(k.startswith("1.") for k in state["verified"])
+    assert any(k.startswith("2.") for k in state["verified"])
+
+    hand = _rows(state, 1)
+    assert len(hand) == 2 and all(r["median"] and r["median"] > 0 for r in hand)
+    assert "results equal" in hand[1]["figure"]
+
+    scaling = _rows(state, 2)
+    for kind in ("over the feature library", "with own aggregates"):
+        series = [r for r in scaling if kind in r["measure"]]
+        assert [r["measure"].split()[0] for r in series] == ["1", "10", "50", "100"], scaling
+        assert all(r["median"] > 0 for r in series)
+
+    pandas_rows = _rows(state, 3)
+    if HAVE_PANDAS:
+        assert len(pandas_rows) == 2 and all(r["median"] > 0 for r in pandas_rows)
+        assert state["verified"]["3. segdsl = pandas (2 k)"] is True
+    else:
+        assert any("skipped" in r["measure"] for r in pandas_rows)
+
+    floor = _rows(state, 4)
+    assert len(floor) == 2 and all(r["median"] > 0 for r in floor)
+
+    compile_rows = _rows(state, 5)
+    assert {r["measure"].split(" for ")[-1] for r in compile_rows if "compile to SQL" in r["measure"]} == {
+        "duckdb", "snowflake"}
+    check = [r for r in compile_rows if "segdsl check" in r["measure"]]
+    assert check and check[0]["median"] > 0 and check[0]["figure"].startswith("exit ")
+
+    memory = _rows(state, 6)
+    assert len(memory) == 1 and memory[0]["median"] > 0 and "members written" in memory[0]["figure"]
+
+    # The report holds the machine, a goal line per goal, and the table.
+    for heading in ("## Machine", "## Goals", "## Results", "## Verification"):
+        assert heading in report
+    goal_rows = [line.split(" ")[1] for line in report.splitlines() if line.startswith("| ") and
+                 line.split(" ")[1][:1].isdigit() and line.split(" ")[1].endswith(".")]
+    assert goal_rows == ["1.", "2.", "3a.", "3b.", "4.", "5a.", "5b.", "6.", "7."]
+
+
+def test_a_partial_run_keeps_the_other_cases_with_merge(tmp_path: Path) -> None:
+    _run(tmp_path, "1,4")
+    report = tmp_path / "BENCHMARKS.md"
+    code = runner.main(["--sizes", "2000", "--quick", "--cases", "5", "--merge", "--data", str(tmp_path / "data"),
+                        "--output", str(report), "--json", str(tmp_path / "results.json")])
+    assert code == 0
+    state = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert _rows(state, 1) and _rows(state, 4) and _rows(state, 5)
+    assert "Measured in several runs (--merge)" in report.read_text(encoding="utf-8")
+
+
+@pytest.mark.skipif(not HAVE_SPARK, reason="needs pyspark and Java (pip install -e '.[spark]')")
+def test_spark_gives_the_same_membership(tmp_path: Path) -> None:
+    state, _ = _run(tmp_path, "7")
+    spark = _rows(state, 7)
+    assert len(spark) == 1 and spark[0]["median"] and spark[0]["median"] > 0, spark
+    assert state["verified"]["7. Spark membership = DuckDB (2 k)"] is True
+
+
+def test_sizes_parse() -> None:
+    assert runner.parse_size("100k") == 100_000
+    assert runner.parse_size("1m") == 1_000_000
+    assert runner.parse_size("10M") == 10_000_000
+    assert runner.parse_size("2500") == 2500
+    assert runner.size_label(10_000_000) == "10 M" and runner.size_label(100_000) == "100 k"
