@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -200,7 +201,7 @@ class DuckDBEngine(Engine):
         import duckdb
 
         try:
-            return work()
+            return self._interruptible(work)
         except RuntimeError as exc:
             # Ctrl-C while DuckDB runs a query in this thread (reports, explain, data lints): DuckDB stops the
             # query and raises this in place of the KeyboardInterrupt it consumed; give it back, so that the
@@ -219,6 +220,40 @@ class DuckDBEngine(Engine):
                              "sets it)\n")
             self.con.execute("RESET memory_limit")
             return work()
+
+    def _interruptible(self, work: Callable[[], Any]) -> Any:
+        """Run `work` so that Ctrl-C stops it at once, also where the caller is the main thread.
+
+        DuckDB notices a pending Ctrl-C only between parts of a plan, so a
+        long scan in the main thread (a report, a data lint) kept running
+        after the user pressed it. Here the query runs in a worker thread and
+        the main thread, which receives the signal, interrupts the connection
+        and waits for the query to give up before the KeyboardInterrupt goes on.
+        """
+        if threading.current_thread() is not threading.main_thread():
+            return work()
+        box: dict[str, Any] = {}
+        done = threading.Event()
+
+        def target() -> None:
+            try:
+                box["value"] = work()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+                box["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=target, name="segdsl-duckdb", daemon=True).start()
+        try:
+            while not done.wait(0.1):
+                pass
+        except KeyboardInterrupt:
+            self.con.interrupt()
+            done.wait(30.0)
+            raise
+        if "error" in box:
+            raise box["error"]
+        return box["value"]
 
     def keep(self, name: str, query: exp.Select) -> exp.Expression:
         from ..sql.compile import to_sql
