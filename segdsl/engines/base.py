@@ -11,6 +11,8 @@ query when asked from another thread (Ctrl-C, `--timeout`).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
 BATCH_ROWS = 65_536
 
 
-class Engine:
+class Engine(ABC):
     """One engine holding the data. Subclasses implement the engine's calls."""
 
     dialect: ClassVar[str] = ""
@@ -68,17 +70,22 @@ class Engine:
     def is_file_source(self, source: str) -> bool:
         return is_data_file(source) and source not in self.bindings
 
+    @abstractmethod
     def columns(self, table: exp.Expression) -> dict[str, T]:
         """Column name → language type; raises the driver's error for a missing table."""
         raise NotImplementedError
 
     # ── queries ─────────────────────────────────────────────────────────────
+    @abstractmethod
     def fetch(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run a read-only query with a small result (an aggregate, one member): names and rows."""
         raise NotImplementedError
 
     def arrow(self, sql: str) -> pa.RecordBatchReader:
-        """Run a read-only query and return its result as Arrow batches in the engine's own types."""
+        """Run a read-only query and return its result as Arrow batches in the engine's own types.
+
+        Only the default `stream` calls it: an engine without an Arrow path (RowsEngine) overrides
+        `stream` instead and never reaches this."""
         raise NotImplementedError
 
     def stream(self, sql: str, columns: Sequence[OutputColumn]) -> pa.RecordBatchReader:
@@ -87,6 +94,7 @@ class Engine:
 
         return conformed(self.arrow(sql), columns)
 
+    @abstractmethod
     def execute(self, sql: str) -> None:
         """Run one statement that writes (only for output tables)."""
         raise NotImplementedError
@@ -142,6 +150,8 @@ class Engine:
         self.swap(new, table)
 
     def swap(self, new: exp.Table, table: exp.Table) -> None:
+        """Put `new` in the place of `table` at once; only the default `write_table` calls it (an engine
+        that writes tables its own way, ClickHouse, overrides `write_table` instead)."""
         raise NotImplementedError
 
     def drop_quietly(self, table: exp.Table) -> None:
@@ -194,6 +204,7 @@ class RowsEngine(Engine):
     """An engine reached through a DB-API cursor without Arrow: rows are fetched a batch at a time
     and turned into Arrow columns at once, so only one batch of members is ever held as rows."""
 
+    @abstractmethod
     def cursor(self) -> Any:
         raise NotImplementedError
 

@@ -9,6 +9,8 @@ aggregate written twice is one value (and one SQL column).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
+
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
@@ -427,7 +429,7 @@ def rfm_group(r: int, f: int, m: int) -> str:
     return "hibernating" if r == 2 else "lost"
 
 
-class Segmentation:
+class Segmentation(ABC):
     """A partition of the population; at most one case per member, and none for a member whose value is
     missing (except `else`). One class per kind, so that every stage asks the kind, not its name."""
 
@@ -440,10 +442,12 @@ class Segmentation:
     ranked: ClassVar[bool] = False
 
     @property
+    @abstractmethod
     def labels(self) -> tuple[str, ...]:
         """Every case the segmentation can produce, in order."""
         raise NotImplementedError
 
+    @abstractmethod
     def inputs(self) -> tuple[Expr, ...]:
         """The member values its cases are computed from."""
         raise NotImplementedError
