@@ -21,7 +21,7 @@ from . import syntax as s
 from .diagnostics import Diagnostic, SegError, SourceCache, Span
 
 DEFINITION_START = re.compile(
-    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive)\b", re.M
+    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive|prediction)\b", re.M
 )
 MAX_SYNTAX_ERRORS = 20
 
@@ -495,6 +495,23 @@ class _Builder(Transformer):
 
     def rfm(self, meta, children):
         return ("rfm", tuple(children))
+
+    def prediction(self, meta, children):
+        name, *rest = children
+        label = rest.pop(0) if rest and isinstance(rest[0], str) else None
+        source, *args = rest
+        return s.Prediction(name, label, source, tuple(args), self._span(meta))
+
+    def prediction_key(self, meta, children):
+        tok = children[0]
+        return s.Name(tok.value, self._tok_span(tok))
+
+    def prediction_arg(self, meta, children):
+        return s.PredictionArg(children[0], children[1])
+
+    def prediction_percent(self, meta, children):
+        name, num = children
+        return s.PredictionArg(name, s.Percent(float(num.value), num.value, self._tok_span(num)))
 
     def arm(self, meta, children):
         num, name = children
