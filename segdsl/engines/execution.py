@@ -82,7 +82,7 @@ def compile_for(model: Any, engine: Engine, as_of: dt.date | None, params: dict[
     resolved = model.resolve_params(params)
     ir, notes = checked.ir, []
     if ir.predictions:
-        from ..predict.onengine import prepare
+        from .predictions import prepare
 
         ir, notes = prepare(ir, model.program.main, engine, as_of, resolved)
     opts = Options(engine.dialect, as_of, resolved, source=engine.source, schemas=schemas,

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..lang.diagnostics import Diagnostic, error
 from ..predict.lock import StoredFit, lock_path, read_lock, write_lock
-from ..predict.onengine import Summary, excluded_note, fit_predictions
+from ..engines.predictions import Summary, excluded_note, fit_predictions
 
 
 @dataclass

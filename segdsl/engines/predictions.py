@@ -19,12 +19,12 @@ import numpy as np
 from sqlglot import exp
 
 from ..lang.diagnostics import Diagnostic, SegError, error
+from ..predict.fit import BGNBDFit, FitError, GammaGammaFit, fit_bgnbd, fit_gamma_gamma
+from ..predict.lock import StoredFit, definition_fingerprint
 from ..semantic import model as m
 from ..semantic.model import T
 from ..sql.compile import membership, to_sql
 from ..sql.options import Options, OutputColumn
-from .fit import BGNBDFit, FitError, GammaGammaFit, fit_bgnbd, fit_gamma_gamma
-from .lock import StoredFit, definition_fingerprint
 
 FIT_CODES = {"too_few": "SEG332", "not_converged": "SEG333", "bad_input": "SEG335", "improper": "SEG335"}
 
@@ -130,7 +130,7 @@ def fit_predictions(ir: m.CheckedModel, engine: Any, as_of: dt.date, params: dic
         try:
             s = summary(ir, p, engine, as_of, params)
         except engine.errors as exc:
-            from ..engines.execution import engine_failure
+            from .execution import engine_failure
 
             raise engine_failure(engine, exc, f"compute the summary of `{name}`") from None
         summaries[name] = s
@@ -167,7 +167,7 @@ def prepare(ir: m.CheckedModel, main: str, engine: Any, as_of: dt.date | None, p
             ) -> tuple[m.CheckedModel, list[Diagnostic]]:
     """The model ready to score on this engine: stored fits checked against the data (SEG331 when stale),
     and predictions without one fitted here and now (a note says so; nothing is written)."""
-    from .lock import bind, lock_path, read_lock, unbound_predictions
+    from ..predict.lock import bind, lock_path, read_lock, unbound_predictions
 
     if not ir.predictions:
         return ir, []
