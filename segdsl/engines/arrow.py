@@ -326,11 +326,13 @@ def _csv_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
     """A batch as the one CSV writer prints it (every engine's members go through here, so a CSV file
     is the same bytes whichever engine computed it): the header as plain names, text always quoted
     (so "" is empty text and an empty field is missing), numbers in their shortest form (1500, 0.5,
-    1e+20), dates and booleans as ISO and true/false, timestamps as `2024-03-31 23:30:00` with a
+    1e+20; zero without a sign), dates and booleans as ISO and true/false, timestamps as `2024-03-31 23:30:00` with a
     fraction only when there is one."""
     columns = []
     for column, field in zip(batch.columns, schema):
-        if pa.types.is_timestamp(column.type):
+        if pa.types.is_floating(column.type):
+            column = pc.add(column, pa.scalar(0.0, column.type))  # -0.0 + 0.0 is 0.0: SQLite and MariaDB have no -0
+        elif pa.types.is_timestamp(column.type):
             text = column.cast(pa.string())
             column = pc.replace_substring_regex(text, pattern=r"\.0+$", replacement="")
         columns.append(column)

@@ -216,3 +216,22 @@ def test_a_sum_beyond_64_bits_is_a_real_number_on_every_engine(engine_name: str,
         target.close()
     assert got[1]["total"] == float(2 * 9223372036854775000) and got[1]["mean"] == 9223372036854775000.0
     assert got[2]["total"] == -7.0 and got[2]["mean"] == -7.0
+
+
+@pytest.mark.parametrize("engine_name", VERIFIED_ENGINES)
+def test_csv_output_writes_zero_without_a_sign(engine_name: str, engine, tmp_path: Path) -> None:
+    """-(x * 0) is -0.0 on DuckDB and PostgreSQL and 0 on SQLite and MariaDB: a CSV file says 0 for all."""
+    path = tmp_path / "m.seg"
+    path.write_text('entity customers from "customers" key customer_id\n'
+                    'events orders from "orders" by customer_id at ordered_at\n'
+                    "feature spent = sum(orders.amount)\nfeature z = -(spent * 0)\n", encoding="utf-8")
+    out = tmp_path / "members.csv"
+    target = engine.target()
+    try:
+        run_model(segdsl.load(path), target, AS_OF, {}, output=out)
+    finally:
+        target.close()
+    rows = list(csv.DictReader(out.read_text(encoding="utf-8").splitlines()))
+    spent = [r for r in rows if r["spent"] != ""]
+    assert spent and all(r["z"] == "0" for r in spent)
+    assert all(r["z"] == "" for r in rows if r["spent"] == "")
