@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
 
-import pyarrow as pa
+from .lazy import pa
 from sqlglot import exp
 
 from ..lang.diagnostics import SegError, error, reason

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import pyarrow as pa
+from .lazy import pa
 from sqlglot import exp
 
 from ..lang.diagnostics import error, reason

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
-import pyarrow as pa
+from .lazy import pa
 from sqlglot import exp
 
 from ..semantic import model as m
