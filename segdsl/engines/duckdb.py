@@ -24,7 +24,7 @@ from ..lang.diagnostics import error, reason
 from ..semantic.model import T
 from ..sql.options import OutputColumn
 from .arrow import Cancelled, OutputFailed, Tally, check_output_path, settle, temporary_beside
-from .base import BATCH_ROWS, Engine, unqualified, unreachable
+from .base import BATCH_ROWS, Engine, in_worker, unqualified, unreachable
 from .url import TargetURL
 
 _DUCK_TYPES = {"VARCHAR": T.TEXT, "BOOLEAN": T.BOOL, "DATE": T.DATE}
@@ -232,28 +232,12 @@ class DuckDBEngine(Engine):
         """
         if threading.current_thread() is not threading.main_thread():
             return work()
-        box: dict[str, Any] = {}
-        done = threading.Event()
 
-        def target() -> None:
-            try:
-                box["value"] = work()
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                box["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=target, name="segdsl-duckdb", daemon=True).start()
-        try:
-            while not done.wait(0.1):
-                pass
-        except KeyboardInterrupt:
+        def stop(done: threading.Event) -> None:
             self.con.interrupt()
             done.wait(30.0)
-            raise
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+
+        return in_worker(work, "segdsl-duckdb", stop)
 
     def keep(self, name: str, query: exp.Select) -> exp.Expression:
         from ..sql.compile import to_sql
