@@ -30,20 +30,20 @@ RFM_LABELS = [  # (r, lowest f + m, label): the first that matches wins, as in s
 ]
 
 
-def _ntile(df, value: str, key: str, n: int, descending: bool, name: str):
-    """NTILE(n) over the members with a value, ordered by value then key: SQL's bucket sizes."""
+def _ntile(value: str, n: int, descending: bool):
+    """NTILE(n) over the members with a value, ordered by value then key: SQL's bucket sizes.
+
+    The frame is sorted by key first, so an ordinal rank (ties in the order of
+    the rows) is the rank by value and then key, with no sort of its own.
+    """
     import polars as pl
 
-    have = df.select(key, value).filter(pl.col(value).is_not_null())
-    rows = pl.len()
+    rank = pl.col(value).rank("ordinal", descending=descending).cast(pl.Int64) - 1
+    rows = pl.col(value).count()
     size, extra = rows // n, rows % n
     big = extra * (size + 1)
-    rank = pl.int_range(0, rows, dtype=pl.Int64)
-    tile = (pl.when(rank < big).then(rank // (size + 1))
-            .otherwise(extra + (rank - big) // pl.max_horizontal(size, 1)) + 1)
-    tiles = (have.sort([value, key], descending=[descending, False])
-             .select(key, tile.cast(pl.Int64).alias(name)))
-    return df.join(tiles, on=key, how="left")
+    return (pl.when(rank < big).then(rank // (size + 1))
+            .otherwise(extra + (rank - big) // pl.max_horizontal(size, 1)) + 1).cast(pl.Int64)
 
 
 def _rfm_label():
@@ -114,10 +114,11 @@ def shop(data: Path, as_of: dt.date, vip_spend: float = 1000):
                         .when(pl.col("lapsed")).then(pl.lit("inactive"))
                         .when(pl.col("order_count") == 0).then(pl.lit("prospect"))
                         .otherwise(pl.lit("occasional")).alias("lifecycle")))
-    df = _ntile(df, "revenue", "customer_id", 5, False, "spend_tier")
-    df = _ntile(df, "recency", "customer_id", 5, True, "rfm_r")
-    df = _ntile(df, "order_count", "customer_id", 5, False, "rfm_f")
-    df = df.with_columns(pl.col("spend_tier").alias("rfm_m")).with_columns(_rfm_label().alias("rfm"))
+    df = (df.sort("customer_id")
+          .with_columns(_ntile("revenue", 5, False).alias("spend_tier"), _ntile("recency", 5, True).alias("rfm_r"),
+                        _ntile("order_count", 5, False).alias("rfm_f"))
+          .with_columns(pl.col("spend_tier").alias("rfm_m"))
+          .with_columns(_rfm_label().alias("rfm")))
 
     def arm(keys):
         buckets = [int(hashlib.md5(f"spring-2026:{k}".encode()).hexdigest()[:8], 16) % 10000 for k in keys]

@@ -23,12 +23,13 @@ from .lazy import pa
 from sqlglot import exp
 
 from ..semantic import model as m
-from ..sql.compile import membership_with_columns, to_sql
+from ..sql.compile import in_key_order, membership_with_columns, to_sql
 from ..sql.options import Options, OutputColumn
 from ..lang.diagnostics import Diagnostic, SegError, Span, display_path, error, reason
 from ..semantic.model import T
 from .arrow import OutputFailed, Tally, conformed, discard_pending
 from .base import Engine, in_worker
+from .overflow import is_overflow, overflow_error
 
 Schemas = dict[str, dict[str, T]]
 R = TypeVar("R")
@@ -103,6 +104,8 @@ def engine_failure(engine: Engine, exc: BaseException, what: str = "compute the 
     if engine.cancelled:
         return error("SEG305", f"{engine.describe()} stopped: the query was cancelled", None,
                      "nothing was written; an older output is left as it was")
+    if is_overflow(exc):
+        return overflow_error(engine.describe())
     return error("SEG305", f"{engine.describe()} could not {what}: {reason(exc)}", None,
                  "check that the columns hold the types the model expects (dates, numbers)")
 
@@ -155,6 +158,8 @@ def run(model: Any, engine: Engine, as_of: dt.date | None, params: dict[str, obj
             try:
                 supervisor.step(f"writing table {table}", into_table)
             except engine.errors as exc:
+                if is_overflow(exc):
+                    raise overflow_error(engine.describe()) from None
                 raise error("SEG308", f"cannot write the table `{table}` on {engine.describe()}: {reason(exc)}",
                             None, "an older table of that name is left as it was") from None
             written = f"{table} on {engine.describe()}"
@@ -167,7 +172,12 @@ def run(model: Any, engine: Engine, as_of: dt.date | None, params: dict[str, obj
             written = str(output)
         elif output is not None:
             path = check_output_path(Path(output))
-            supervisor.step(f"writing {path}", lambda: engine.export(compiled.sql, path, compiled.columns, tally))
+            sql = compiled.sql
+            if path.suffix.lower() == ".csv":  # one writer, rows in key order: the same bytes on every engine
+                key = compiled.columns[0]
+                sql = to_sql(in_key_order(compiled.query, engine.dialect, key.name, key.type), engine.dialect,
+                             pretty=False)
+            supervisor.step(f"writing {path}", lambda: engine.export(sql, path, compiled.columns, tally))
             written = str(path)
         else:
             relation = exp.Subquery(this=compiled.query, alias=exp.TableAlias(this=exp.to_identifier("members")))

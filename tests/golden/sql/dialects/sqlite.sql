@@ -119,10 +119,10 @@ COUNT(*) FILTER(WHERE (DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')
 COUNT(DISTINCT e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_sum: sum(orders.amount)
-SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now')
+SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_avg: avg(orders.amount)
-CAST(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) AS REAL) / NULLIF(CAST(COUNT(e."amount") AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
+CAST(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) AS REAL) / NULLIF(CAST(COUNT(e."amount") AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_min_text: min(orders.channel)
 MIN(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
@@ -173,7 +173,7 @@ COUNT(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 MAX(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now') AND STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") > STRFTIME('%Y-%m-%d %H:%M:%f', STRFTIME('%Y-%m-%d %H:%M:%f', p."c_max_timestamp", '-30 days'))
+SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now') AND STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") > STRFTIME('%Y-%m-%d %H:%M:%f', STRFTIME('%Y-%m-%d %H:%M:%f', p."c_max_timestamp", '-30 days'))
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p."c_sum" > 100 THEN 'a' ELSE 'b' END
@@ -203,7 +203,7 @@ e."account_id" COLLATE BINARY
 p."account_id" COLLATE BINARY = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-SEGDSL_EXACT(SUM(CAST(e."total" AS INTEGER)), SUM(CAST(ROUND((e."total" - CAST(e."total" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."issued_on") <= DATE('now')
+SEGDSL_EXACT(SUM(CAST(e."total" AS INTEGER) >> 32), SUM(CAST(e."total" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."total" - CAST(e."total" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."issued_on") <= DATE('now')
 
 -- k_all: true
 COALESCE(TRUE, FALSE)
