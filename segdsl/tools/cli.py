@@ -840,7 +840,7 @@ def demo(
 ) -> None:
     """Generate a realistic shop data set and run the flagship model on it.
 
-    The data (customers, orders, web events, B2B accounts and invoices) is
+    The data (customers, orders, web events, survey answers, support contacts, B2B accounts and invoices) is
     generated inside DuckDB, deterministic for a seed, and written as
     Parquet files plus a shop.duckdb database holding the same tables.
 
