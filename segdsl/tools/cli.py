@@ -870,6 +870,29 @@ def demo(
     _guard(body)
 
 
+@app.command()
+def lsp() -> None:
+    """Serve an editor: the segdsl language server (LSP 3.17 over standard input and output).
+
+    Diagnostics as `check` gives them, completion, hover, definitions, references,
+    rename, symbols, formatting and member counts as code lenses. Editors start it
+    themselves (the VS Code extension in editors/vscode does); it needs the `lsp` extra:
+    pip install "segdsl[lsp]".
+    """
+
+    def body() -> None:
+        from ..lang.diagnostics import error
+
+        try:
+            from .lsp.server import main as serve
+        except ImportError as exc:
+            raise error("SEG314", f"the language server needs the Python package `{exc.name or 'pygls'}`, which "
+                        "is not installed", None, 'install it with: pip install "segdsl[lsp]"') from None
+        serve()
+
+    _guard(body)
+
+
 def main() -> None:
     app()
 
