@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import data as data_sets
-from . import handsql, models, polars_case
+from . import engines_case, handsql, models, polars_case
 from .compare import compare
 
 AS_OF = dt.date(2026, 6, 30)
@@ -666,6 +666,11 @@ class Bench:
             ds = self.data(spark_size)
             self.say(f"\ncase 7: Spark at {size_label(ds.customers)} customers")
             step(7, size_label(ds.customers), self.spark, ds)
+        if 12 in cases:
+            for n in engines_case.sizes(args.sizes):
+                ds = self.data(n)
+                self.say(f"\ncase 12: engines at {size_label(n)} customers")
+                step(12, "", engines_case.run_size, self, ds)  # its figures are replaced per engine and size
         self.res.goals = self.goals()
         runs: dict[str, dict[str, list[str]]] = {}
         for r in self.res.rows:
@@ -790,7 +795,8 @@ class Bench:
         out.append(("7. Spark local mode: same membership as DuckDB (time reported, no goal)",
                     (f"{size_label(sp[0])}: {sp[1]:.1f} s; membership " + ("equal" if sp[2] else "DIFFERENT"))
                     if sp else "not measured", sp[2] if sp else None))
-        out.extend(polars_case.goals(r, size_label))
+        out += engines_case.goals(r)
+        out += polars_case.goals(r, size_label)
         return out
 
 
@@ -893,7 +899,8 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
               "high-water mark (`VmHWM`, read every 20 ms): `wait4`'s figure for a child also counts the "
               "memory of the benchmark process that started it.",
               "7. **Spark.** The model compiled for `spark`, run by Spark in local mode on the same Parquet "
-              "files (session time zone UTC); the members are compared with DuckDB's."]
+              "files (session time zone UTC); the members are compared with DuckDB's.",
+              engines_case.HOW]
     if res.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in res.notes]
     analysis = Path(__file__).with_name("analysis.md")
@@ -908,7 +915,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="customer counts, comma-separated: 100k,1m,10m (default), or 100k with --quick")
     p.add_argument("--repeat", type=int, default=None, help="timed runs per variant (default 3; 1 with --quick)")
     p.add_argument("--quick", action="store_true", help="one run per variant, no warm-up, 100k customers by default")
-    p.add_argument("--cases", default="1,2,3,4,5,6,7,13", help="which cases to run, e.g. 1,2,5")
+    p.add_argument("--cases", default="1,2,3,4,5,6,7,12,13", help="which cases to run, e.g. 1,2,5")
+    p.add_argument("--engines", type=engines_case.engine_list, default=engines_case.default_engines(),
+                   help="case 12: which engines, comma-separated (default: postgres,mysql,sqlite,clickhouse,spark)")
     p.add_argument("--data", default=os.environ.get("SEGDSL_BENCH_DATA",
                                                       str(Path(tempfile.gettempdir()) / "segdsl-bench")),
                    help="folder for generated data sets, reused between runs (default: $SEGDSL_BENCH_DATA or "
