@@ -156,7 +156,6 @@ class DuckDBEngine(Engine):
         super().__init__(url, root)
         import duckdb
 
-        self.errors = (duckdb.Error, pa.ArrowInvalid)  # a conversion of a fetched batch (engines.arrow)
         self._files: dict[str, exp.Expression] = {}
         self.owned = connection is None
         if connection is not None:
@@ -172,6 +171,14 @@ class DuckDBEngine(Engine):
             self.con = configure(duckdb.connect(path, read_only=not write))
         except duckdb.Error as exc:
             raise unreachable(url, exc) from None
+
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:  # type: ignore[override]
+        """The engine's errors and a conversion of a fetched batch (engines.arrow); read only when a
+        call fails, so a run that streams nothing through Arrow never imports pyarrow."""
+        import duckdb
+
+        return (duckdb.Error, pa.ArrowInvalid)
 
     def describe(self) -> str:
         if self.url is None or self.url.in_memory:
