@@ -31,6 +31,8 @@ class MySQL(Dialect):
     filter_clause = False
     max_identifier = 64
     needs_types = True
+    # `ts < TIMESTAMP 'd+1'` for `CAST(ts AS DATE) <= d`: no cast per row (both read in the session's zone)
+    raw_time_windows = True
 
     def timestamp_literal(self, t: dt.datetime) -> exp.Expression:
         return exp.cast(lit(t.isoformat(sep=" ")), dtype("DATETIME(6)", "mysql"))
