@@ -1,6 +1,6 @@
-"""Exact sums on PostgreSQL without a NUMERIC per row: the same totals as the language's rule.
+"""Exact sums on PostgreSQL and MariaDB without a DECIMAL per row: the same totals as the language's rule.
 
-PostgreSQL sums the whole parts and billionths of values under 2^22 as
+PostgreSQL and MariaDB sum the whole parts and billionths of values under 2^22 as
 integers and larger values as DECIMAL(38, 9); both must give each value at
 nine decimal places, added exactly, as the reference evaluator does — on both
 sides of the 2^22 boundary, for negative values and for a group of only
@@ -28,7 +28,7 @@ VALUES = {
 }
 
 
-@pytest.mark.parametrize("engine_name", ["postgres", "duckdb"])
+@pytest.mark.parametrize("engine_name", ["postgres", "mysql", "duckdb"])
 def test_sums_follow_the_nine_places_rule_on_both_paths(engine_name: str, engine) -> None:
     rows = tuple((k, dt.datetime(2026, 6, 1, i), v) for k, vs in VALUES.items() for i, v in enumerate(vs))
     table = Table(f"amounts_{uuid.uuid4().hex[:6]}", (("customer_id", "int"), ("ordered_at", "ts"),

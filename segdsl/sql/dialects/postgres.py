@@ -7,8 +7,8 @@ from typing import Callable
 from sqlglot import exp
 
 from ...semantic.model import T
-from .base import (buckets, Dialect, dtype, escaped_like, fn, lit, md5_hex8, num, plain_like, register, transaction,
-                   unsupported)
+from .base import (buckets, Dialect, dtype, escaped_like, exact_sum_by_parts, fn, lit, md5_hex8, plain_like, register,
+                   transaction, unsupported)
 
 
 @register
@@ -64,37 +64,10 @@ class Postgres(Dialect):
             return exp.Collate(this=x, expression=exp.Identifier(this="C", quoted=True))
         return x
 
-    # Below this magnitude a double's nearest billionth is its binary value's (its last place is under
-    # a billionth), so whole part and billionths can be taken in floating point.
-    EXACT_SMALL = 4194304  # 2^22
-
     def exact_sum(self, summed: Callable[[exp.Expression], exp.Expression], arg: exp.Expression) -> exp.Expression:
-        """The exact sum at nine decimal places without a NUMERIC per row.
-
-        A DECIMAL(38, 9) cast of every double is most of the time of an
-        aggregation in PostgreSQL (each value goes through its text form).
-        Values under 2^22 are summed as their whole parts and their billionths,
-        INTEGER sums, exact; larger ones (rare) as DECIMAL(38, 9); the exact
-        total becomes the nearest double once per group.
-        """
-        def large() -> exp.Expression:
-            return exp.GTE(this=exp.Abs(this=arg.copy()), expression=num(self.EXACT_SMALL))
-
-        def small_part(value: exp.Expression) -> exp.Expression:
-            # NULL for a NULL value (the sum of no values stays NULL), 0 for a large one
-            return exp.Case(ifs=[exp.If(this=large(), true=num(0))], default=exp.cast(value, dtype("INTEGER")))
-
-        whole = small_part(fn("TRUNC", arg.copy()))
-        billionths = small_part(fn("ROUND", exp.Mul(
-            this=exp.Paren(this=exp.Sub(this=arg.copy(), expression=fn("TRUNC", arg.copy()))),
-            expression=num(1_000_000_000))))
-        big = exp.Case(ifs=[exp.If(this=large(), true=exp.cast(arg.copy(), dtype("DECIMAL(38, 9)")))])
-        total = exp.Add(
-            this=exp.Add(this=exp.cast(summed(whole), dtype("DECIMAL")),
-                         expression=exp.Mul(this=exp.cast(summed(billionths), dtype("DECIMAL")),
-                                            expression=exp.Literal.number("0.000000001"))),
-            expression=exp.func("COALESCE", summed(big), num(0)))
-        return exp.cast(total, dtype("DOUBLE"))
+        # A DECIMAL(38, 9) cast of every double is most of an aggregation's time here (each value goes
+        # through its text form): whole parts and billionths are summed as integers instead.
+        return exact_sum_by_parts(summed, arg, lambda x: fn("TRUNC", x), dtype("INTEGER"))
 
     def hash_bucket(self, text: exp.Expression) -> exp.Expression:
         bits = exp.cast(exp.DPipe(this=lit("x"), expression=md5_hex8(text), safe=True), dtype("BIT(32)", "postgres"))

@@ -119,10 +119,10 @@ COUNT(CASE WHEN (CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTE
 COUNT(DISTINCT CAST(e.`channel` AS BINARY)) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_sum: sum(orders.amount)
-CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_avg: avg(orders.amount)
-CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(COUNT(e.`amount`) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) / NULLIF(CAST(COUNT(e.`amount`) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_min_text: min(orders.channel)
 CAST(MIN(CAST(e.`channel` AS BINARY)) AS CHAR CHARACTER SET utf8mb4) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
@@ -173,7 +173,7 @@ COUNT(e.`channel`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 CAST(MAX(CAST(e.`channel` AS BINARY)) AS CHAR CHARACTER SET utf8mb4) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND e.`ordered_at` > DATE_ADD(p.`c_max_timestamp`, INTERVAL -30 DAY)
+CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND e.`ordered_at` > DATE_ADD(p.`c_max_timestamp`, INTERVAL -30 DAY)
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p.`c_sum` > 100 THEN 'a' ELSE 'b' END
@@ -203,7 +203,7 @@ CAST(e.`account_id` AS BINARY)
 CAST(p.`account_id` AS BINARY) = a_invoices.`_key`
 
 -- k_total: sum(invoices.total)
-CAST(SUM(CAST(e.`total` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE e.`issued_on` <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`total`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`total` - TRUNCATE(e.`total`, 0)) * 1000000000) * FLOOR(ABS((e.`total` - TRUNCATE(e.`total`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN CAST(e.`total` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE e.`issued_on` <= CURRENT_DATE
 
 -- k_all: true
 COALESCE(TRUE, FALSE)
