@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-import pyarrow as pa
-import pyarrow.compute as pc
+from .lazy import pa
+from .lazy import pc
 
 from ..sql.options import OutputColumn
 from ..lang.diagnostics import error
@@ -38,7 +38,7 @@ def target_type(source: pa.DataType | None, column: OutputColumn) -> pa.DataType
     """The Arrow type of an output column that the engine declared as `source` (None: not declared)."""
     t = column.type
     if source is None:
-        return _LANGUAGE_TYPES[t] if t is not T.NUMBER else pa.int64() if column.integral else pa.float64()
+        return _language_type(t) if t is not T.NUMBER else pa.int64() if column.integral else pa.float64()
     s = _storage(source)
     if pa.types.is_dictionary(s):
         s = s.value_type
@@ -68,8 +68,9 @@ def target_type(source: pa.DataType | None, column: OutputColumn) -> pa.DataType
     return s
 
 
-_LANGUAGE_TYPES = {T.BOOL: pa.bool_(), T.TEXT: pa.string(), T.DATE: pa.date32(), T.TIMESTAMP: pa.timestamp("us"),
-                   T.ANY: pa.string()}
+def _language_type(t: T) -> pa.DataType:
+    return {T.BOOL: pa.bool_(), T.TEXT: pa.string(), T.DATE: pa.date32(), T.TIMESTAMP: pa.timestamp("us"),
+            T.ANY: pa.string()}[t]
 
 
 def schema_for(source: pa.Schema | None, columns: Sequence[OutputColumn]) -> pa.Schema:

@@ -17,14 +17,14 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import pyarrow as pa
+from .lazy import pa
 from sqlglot import exp
 
 from ..lang.diagnostics import error, reason
 from ..semantic.model import T
 from ..sql.options import OutputColumn
 from .arrow import Cancelled, OutputFailed, Tally, check_output_path, settle, temporary_beside
-from .base import BATCH_ROWS, Engine, unqualified, unreachable
+from .base import BATCH_ROWS, Engine, in_worker, unqualified, unreachable
 from .files import file_relation, nan_as_null
 from .url import TargetURL
 
@@ -156,7 +156,6 @@ class DuckDBEngine(Engine):
         super().__init__(url, root)
         import duckdb
 
-        self.errors = (duckdb.Error, pa.ArrowInvalid)  # a conversion of a fetched batch (engines.arrow)
         self._files: dict[str, exp.Expression] = {}
         self.owned = connection is None
         if connection is not None:
@@ -172,6 +171,14 @@ class DuckDBEngine(Engine):
             self.con = configure(duckdb.connect(path, read_only=not write))
         except duckdb.Error as exc:
             raise unreachable(url, exc) from None
+
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:  # type: ignore[override]
+        """The engine's errors and a conversion of a fetched batch (engines.arrow); read only when a
+        call fails, so a run that streams nothing through Arrow never imports pyarrow."""
+        import duckdb
+
+        return (duckdb.Error, pa.ArrowInvalid)
 
     def describe(self) -> str:
         if self.url is None or self.url.in_memory:
@@ -272,28 +279,12 @@ class DuckDBEngine(Engine):
         """
         if threading.current_thread() is not threading.main_thread():
             return work()
-        box: dict[str, Any] = {}
-        done = threading.Event()
 
-        def target() -> None:
-            try:
-                box["value"] = work()
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                box["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=target, name="segdsl-duckdb", daemon=True).start()
-        try:
-            while not done.wait(0.1):
-                pass
-        except KeyboardInterrupt:
+        def stop(done: threading.Event) -> None:
             self.con.interrupt()
             done.wait(30.0)
-            raise
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+
+        return in_worker(work, "segdsl-duckdb", stop)
 
     def keep(self, name: str, query: exp.Select) -> exp.Expression:
         from ..sql.compile import to_sql

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
-import pyarrow as pa
+from .lazy import pa
 from sqlglot import exp
 
 from ..semantic import model as m
@@ -28,7 +28,7 @@ from ..sql.options import Options, OutputColumn
 from ..lang.diagnostics import Diagnostic, SegError, Span, display_path, error, reason
 from ..semantic.model import T
 from .arrow import OutputFailed, Tally, conformed, discard_pending
-from .base import Engine
+from .base import Engine, in_worker
 from .overflow import is_overflow, overflow_error
 
 Schemas = dict[str, dict[str, T]]
@@ -235,39 +235,19 @@ class Supervisor:
     def step(self, label: str, work: Callable[[], R]) -> R:
         if self.started is None:
             self.started = time.monotonic()
-        box: dict[str, Any] = {}
-        # The worker says when it is done through an event, not through Thread.join/is_alive: a join that
-        # Ctrl-C interrupts marks a thread that still runs as stopped on Python 3.11 (bpo-45274), and the
-        # engine would then be closed under the query it is still running (DuckDB aborts the process).
-        done = threading.Event()
 
-        def target() -> None:
-            try:
-                box["value"] = work()
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                box["error"] = exc
-            finally:
-                done.set()
+        def tick(done: threading.Event) -> None:
+            elapsed = time.monotonic() - self.started
+            if self.show is not None:
+                self.show(label, elapsed)
+            if self.timeout is not None and elapsed > self.timeout and not done.is_set():
+                self._stop(done)
+                raise error("SEG305", f"{self.engine.describe()} did not finish within --timeout "
+                            f"{self.timeout:g} s (while {label})", None,
+                            "the query was cancelled on the engine and nothing was written; "
+                            "raise --timeout, or run at a quieter time")
 
-        worker = threading.Thread(target=target, name="segdsl-engine", daemon=True)
-        worker.start()
-        try:
-            while not done.wait(0.1):
-                elapsed = time.monotonic() - self.started
-                if self.show is not None:
-                    self.show(label, elapsed)
-                if self.timeout is not None and elapsed > self.timeout and not done.is_set():
-                    self._stop(done)
-                    raise error("SEG305", f"{self.engine.describe()} did not finish within --timeout "
-                                f"{self.timeout:g} s (while {label})", None,
-                                "the query was cancelled on the engine and nothing was written; "
-                                "raise --timeout, or run at a quieter time")
-        except KeyboardInterrupt:
-            self._stop(done)
-            raise
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+        return in_worker(work, "segdsl-engine", self._stop, tick)
 
     def _stop(self, done: threading.Event) -> None:
         self.engine.cancel()
