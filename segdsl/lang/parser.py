@@ -21,7 +21,7 @@ from . import syntax as s
 from .diagnostics import Diagnostic, SegError, SourceCache, Span
 
 DEFINITION_START = re.compile(
-    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive)\b", re.M
+    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive|audience)\b", re.M
 )
 MAX_SYNTAX_ERRORS = 20
 
@@ -349,6 +349,9 @@ class _Builder(Transformer):
     def previous(self, meta, children):
         return s.Window("previous", children[0], self._span(meta))
 
+    def next(self, meta, children):
+        return s.Window("next", children[0], self._span(meta))
+
     def since_window(self, meta, children):
         return s.Window("since", children[0], self._span(meta))
 
@@ -513,8 +516,8 @@ class _Builder(Transformer):
 
     def report(self, meta, children):
         name = children[0] if len(children) == 2 else None
-        kind, subjects, measures = children[-1]
-        return s.Report(name, kind, subjects, measures, self._span(meta))
+        kind, subjects, measures, *against = children[-1]
+        return s.Report(name, kind, subjects, measures, self._span(meta), against[0] if against else None)
 
     def report_value(self, meta, children):
         return ("value", children[0], children[1] if len(children) > 1 else ())
@@ -530,6 +533,16 @@ class _Builder(Transformer):
 
     def report_migration(self, meta, children):
         return ("migration", (children[0],), ())
+
+    def report_lift(self, meta, children):
+        return ("lift", (children[0],), children[1], children[2] if len(children) > 2 else None)
+
+    def identifier(self, meta, children):
+        return s.Identifier(children[0], children[1])
+
+    def audience(self, meta, children):
+        name, subject, destination, *identifiers = children
+        return s.Audience(name, subject, destination, tuple(identifiers), self._span(meta))
 
 
 def parse_file(path: Path, sources: SourceCache | None = None) -> s.File:

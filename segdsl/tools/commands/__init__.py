@@ -3,5 +3,6 @@
     authoring   check, fmt, explain, compile, dialects
     running     run, report
     history     snapshot, history, diff
+    activation  export
     setup       demo, lsp
 """
