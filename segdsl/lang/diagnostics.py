@@ -29,6 +29,8 @@ CODES: dict[str, str] = {
     "SEG109": "unknown column",
     "SEG110": "unknown function",
     "SEG111": "bad column declaration",
+    "SEG150": "share without a part",
+    "SEG151": "events without a time order",
     "SEG201": "type mismatch",
     "SEG202": "bad literal",
     "SEG203": "bad segmentation",

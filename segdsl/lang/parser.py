@@ -47,6 +47,7 @@ def parser() -> Lark:
 _TERMINAL_NAMES = {
     "NAME": "a name", "QUOTED_NAME": "a name", "STRING": "a text in quotes", "NUMBER": "a number",
     "DATE": "a date like @2025-01-31", "TIMESTAMP": "a timestamp", "UNIT": "days, weeks, months or years",
+    "TRAIT_FUNC": "a name",
     "$END": "end of file",
 }
 
