@@ -23,6 +23,47 @@ import time
 from pathlib import Path
 
 
+CASE = "9 language server latency"
+FEATURES, SEGMENTS = 250, 250
+GOAL_DIAGNOSTICS = 0.1  # seconds from an edit to its diagnostics, 500-definition model
+GOAL_COMPLETION = 0.05  # seconds for a completion
+
+
+def run(bench) -> None:
+    """Case 9 of `python -m benchmarks`: this module in a process of its own, its medians as rows."""
+    from .runner import REPO, Row, run_process
+
+    repeat = max(bench.args.repeat, 5)
+    p = run_process([sys.executable, "-m", "benchmarks.lsp_latency", str(FEATURES), str(SEGMENTS), str(repeat)],
+                    cwd=REPO)
+    if p.returncode != 0:
+        raise RuntimeError(f"language server latency failed: {p.stderr.strip()[-500:]}")
+    got = json.loads(p.stdout.strip().splitlines()[-1])
+    med = got["medians"]
+    defs = f"{FEATURES + SEGMENTS} definitions"
+    check = med["check"]
+    bench.res.add(Row(CASE, "", f"`segdsl check` of the model, in-process (baseline, {defs})", check, repeat))
+    for key, label, goal in (("broken", "diagnostics of an edit that leaves a syntax error", GOAL_DIAGNOSTICS),
+                             ("sound", "diagnostics of an edit that leaves a sound model (lints run)",
+                              GOAL_DIAGNOSTICS),
+                             ("completion", "completion after an edit", GOAL_COMPLETION)):
+        bench.res.add(Row(CASE, "", label, med[key], repeat, f"{med[key] / check:.2f} × check",
+                          f"≤ {goal * 1000:.0f} ms", med[key] <= goal))
+    bench._ratios["lsp"] = med
+
+
+def goals(ratios: dict) -> list[tuple[str, str, bool | None]]:
+    med = ratios.get("lsp")
+    title = (f"9. language server, 500 definitions: diagnostics ≤ {GOAL_DIAGNOSTICS * 1000:.0f} ms after an edit, "
+             f"completion ≤ {GOAL_COMPLETION * 1000:.0f} ms")
+    if not med:
+        return [(title, "not measured", None)]
+    figure = (f"syntax error {med['broken'] * 1000:.0f} ms, sound model {med['sound'] * 1000:.0f} ms, completion "
+              f"{med['completion'] * 1000:.0f} ms; `check` {med['check'] * 1000:.0f} ms")
+    met = max(med["broken"], med["sound"]) <= GOAL_DIAGNOSTICS and med["completion"] <= GOAL_COMPLETION
+    return [(title, figure, met)]
+
+
 def main(argv: list[str]) -> int:
     features, segments, repeat = (int(a) for a in argv[:3])
     repo = Path(__file__).resolve().parent.parent
