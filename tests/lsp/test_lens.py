@@ -126,3 +126,20 @@ def test_a_database_that_cannot_be_opened_is_said_on_the_lenses(tmp_path: Path) 
         c.diagnostics(uri)
         titles = {x["command"]["title"] for x in counted(c, uri)}
         assert len(titles) == 1 and titles.pop().startswith("members not counted: ")
+
+
+def test_an_edit_cancels_the_data_lints_of_the_older_text(tmp_path: Path) -> None:
+    """The configured database is read by the data lints of every check: one that cannot finish is
+    interrupted by the next edit, whose diagnostics then come at once."""
+    _slow_database(tmp_path)
+    (tmp_path / "segdsl.toml").write_text('db = "big.duckdb"\n', encoding="utf-8")
+    model = tmp_path / "m.seg"
+    model.write_text(MODEL, encoding="utf-8")
+    with Client(tmp_path) as c:
+        uri = c.open(model)
+        time.sleep(1.5)  # the first check reads the view
+        started = time.monotonic()
+        c.change(uri, MODEL + "segment broken = (\n")
+        assert [d["code"] for d in c.diagnostics(uri, timeout=30)] == ["SEG001"]
+        assert time.monotonic() - started < 10
+    assert c.proc.returncode == 0
