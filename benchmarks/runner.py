@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import data as data_sets
-from . import engines_case, handsql, models, polars_case
+from . import engines_case, handsql, lsp_latency, models, polars_case
 from .compare import compare
 
 AS_OF = dt.date(2026, 6, 30)
@@ -32,7 +32,7 @@ GIB = 1024 ** 3
 SCALING = (1, 10, 50, 100)
 # Which case each entry of the goal figures belongs to.
 RATIO_CASES = {"hand": 1, "scaling": 2, "scaling_own": 2, "pandas": 3, "compile": 5, "check": 5, "memory": 6,
-               "spark": 7, "polars": 13, "polars_fixed": 13}
+               "spark": 7, "polars": 13, "polars_fixed": 13, "lsp": 9}
 COMPILE_FEATURES, COMPILE_SEGMENTS = 250, 250
 TABLES = ("customers", "orders", "web_events")
 
@@ -657,6 +657,9 @@ class Bench:
         if 13 in cases:
             self.say("\ncase 13: fixed cost of segdsl run")
             step(13, "", polars_case.fixed_cost, self)
+        if 9 in cases:
+            self.say("\ncase 9: language server latency")
+            step(9, "", lsp_latency.run, self)
         if 6 in cases:
             ds = self.data(max(args.sizes))
             self.say(f"\ncase 6: memory at {size_label(ds.customers)} customers")
@@ -797,6 +800,7 @@ class Bench:
                     if sp else "not measured", sp[2] if sp else None))
         out += engines_case.goals(r)
         out += polars_case.goals(r, size_label)
+        out += lsp_latency.goals(r)
         return out
 
 
@@ -915,7 +919,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="customer counts, comma-separated: 100k,1m,10m (default), or 100k with --quick")
     p.add_argument("--repeat", type=int, default=None, help="timed runs per variant (default 3; 1 with --quick)")
     p.add_argument("--quick", action="store_true", help="one run per variant, no warm-up, 100k customers by default")
-    p.add_argument("--cases", default="1,2,3,4,5,6,7,12,13", help="which cases to run, e.g. 1,2,5")
+    p.add_argument("--cases", default="1,2,3,4,5,6,7,9,12,13", help="which cases to run, e.g. 1,2,5")
     p.add_argument("--engines", type=engines_case.engine_list, default=engines_case.default_engines(),
                    help="case 12: which engines, comma-separated (default: postgres,mysql,sqlite,clickhouse,spark)")
     p.add_argument("--data", default=os.environ.get("SEGDSL_BENCH_DATA",
