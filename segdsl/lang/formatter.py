@@ -37,6 +37,8 @@ from . import syntax as s
 from .comments import Comment, scan
 from .diagnostics import Diagnostic, SegError, Span
 from .parser import parse
+from .testblocks import Test
+from .testformat import lines as test_lines
 
 WIDTH = 100
 Pos = tuple[int, int]
@@ -118,6 +120,8 @@ class _Printer:
         self.text = text
         self.src = text.split("\n")
         self.tree = tree
+        # Definitions and test blocks in the order written.
+        self.defs: list = sorted(list(tree.definitions) + list(tree.tests), key=lambda d: (d.span.line, d.span.column))
         self.comments = scan(text)
 
     # ── leaves ──────────────────────────────────────────────────────────────
@@ -288,6 +292,8 @@ class _Printer:
             return [Line(0, "exclusive " + ", ".join(self.name(n) for n in d.segments), _spans(d, []))]
         if isinstance(d, s.Audience):
             return self.audience(d)
+        if isinstance(d, Test):
+            return test_lines(d, self.name, quote, _spans, Line)
         raise TypeError(f"cannot format {type(d).__name__}")
 
     def source(self, d: s.Entity | s.Events) -> list[Line]:
@@ -363,7 +369,7 @@ class _Printer:
 
     # ── the file ────────────────────────────────────────────────────────────
     def run(self) -> str:
-        defs = list(self.tree.definitions)
+        defs = self.defs
         extents = [(d.span.line, d.span.end_line) for d in defs]
         inner: list[list[Comment]] = [[] for _ in defs]
         items: list[tuple[int, int, object]] = []  # (first line, last line, definition index or Comment)
@@ -401,8 +407,8 @@ class _Printer:
             if run:
                 # A definition too long for one line is broken after `=` anyway: its head
                 # does not widen the block.
-                flat = [i for i in run if not self._breaks(self.tree.definitions[i])] or run
-                w = max(len(self.head(self.tree.definitions[i])) for i in flat)
+                flat = [i for i in run if not self._breaks(self.defs[i])] or run
+                w = max(len(self.head(self.defs[i])) for i in flat)
                 for i in run:
                     widths[i] = w
 
@@ -414,7 +420,7 @@ class _Printer:
                     close()
                     run, kind = [], None
                 continue
-            d = self.tree.definitions[item]
+            d = self.defs[item]
             k = type(d).__name__ if isinstance(d, _ASSIGNMENTS) or (
                 isinstance(d, s.Segmentation) and d.kind != "cases") else None
             if blank or k is None or k != kind:

@@ -335,6 +335,8 @@ Definition = Union[Import, Param, Entity, Events, Feature, Segment, Segmentation
 class File:
     path: str
     definitions: tuple[Definition, ...]
+    # `test` blocks (segdsl.lang.testblocks.Test): run by `segdsl test`, only checked by other commands.
+    tests: tuple = ()
 
 
 _SPAN_FIELDS = frozenset({"span", "source_span", "percent_span"})

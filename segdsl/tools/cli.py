@@ -1,7 +1,7 @@
 """The command line: the app, its error policy and the helpers its commands share.
 
 The commands themselves are in `segdsl.tools.commands` (check, fmt, explain,
-compile, dialects | run, report | snapshot, history, diff | export | demo, lsp).
+test, compile, dialects | run, report | snapshot, history, diff | export | demo, lsp).
 
 Every user mistake ends as a rendered diagnostic and an exit code (1 for
 findings in a model, 2 for bad usage); an unexpected exception is reported

@@ -152,6 +152,12 @@ def definition_name_scope(definition: Tree) -> str | None:
 
 def keyword_scope(word: str, rule: str, followed_by_colon: bool) -> str | None:
     """The scope a keyword must have, by the rule lark found it in."""
+    if rule == "missing_value":
+        return "constant.language.missing.seg"
+    if rule.startswith(("test_", "expect_")) or rule == "fixture_file":  # inside a test block
+        return {"as_of": "variable.language.as-of.seg", "from": "keyword.other.source.seg", "not": "keyword.operator.logical.seg",
+                "in": "keyword.operator.word.seg", "contains": "keyword.operator.word.seg", "is": "keyword.operator.word.seg",
+                "missing": "keyword.operator.word.seg"}.get(word, "keyword.other.test.seg")
     if word in DEFINITIONS and not rule.startswith("report_"):
         return f"storage.type.{word}.seg"
     if followed_by_colon:
