@@ -35,6 +35,8 @@ CODES: dict[str, str] = {
     "SEG143": "audience of something not a segment",
     "SEG144": "unknown audience destination",
     "SEG145": "bad audience identifier",
+    "SEG150": "share without a part",
+    "SEG151": "events without a time order",
     "SEG201": "type mismatch",
     "SEG202": "bad literal",
     "SEG203": "bad segmentation",

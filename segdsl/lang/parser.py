@@ -47,6 +47,7 @@ def parser() -> Lark:
 _TERMINAL_NAMES = {
     "NAME": "a name", "QUOTED_NAME": "a name", "STRING": "a text in quotes", "NUMBER": "a number",
     "DATE": "a date like @2025-01-31", "TIMESTAMP": "a timestamp", "UNIT": "days, weeks, months or years",
+    "TRAIT_FUNC": "a name",
     "$END": "end of file",
 }
 
@@ -142,7 +143,7 @@ def _chunk_errors(text: str, file: str) -> list[Diagnostic]:
     return found
 
 
-_PARSED: dict[tuple[str, str], s.File] = {}
+_PARSED: dict[tuple[str, str], "s.File | list[Diagnostic]"] = {}
 
 
 def parse(text: str, file: str = "<text>") -> s.File:
@@ -152,6 +153,8 @@ def parse(text: str, file: str = "<text>") -> s.File:
     `common.seg` in a folder being checked) is parsed once per process.
     """
     cached = _PARSED.get((file, text))
+    if isinstance(cached, list):  # the syntax problems of the text, found by `remember`'s caller
+        raise SegError(cached)
     if cached is not None:
         return cached
     result = _parse(text, file)
@@ -159,6 +162,14 @@ def parse(text: str, file: str = "<text>") -> s.File:
         _PARSED.clear()
     _PARSED[(file, text)] = result
     return result
+
+
+def remember(text: str, file: str, result: "s.File | list[Diagnostic]") -> None:
+    """Caches what parsing a text gives (a tree, or its syntax problems) as computed elsewhere: the
+    language server parses definition by definition and hands the outcome to the pipeline."""
+    if len(_PARSED) >= 256:
+        _PARSED.clear()
+    _PARSED[(file, text)] = result
 
 
 def _parse(text: str, file: str) -> s.File:

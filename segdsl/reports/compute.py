@@ -276,6 +276,10 @@ class ReportQueries:
 
 
 def _failed(target: Engine, exc: BaseException) -> SegError:
+    from ..engines.overflow import is_overflow, overflow_error
+
+    if is_overflow(exc):
+        return overflow_error(target.describe())
     return error("SEG305", f"{target.describe()} could not compute the report: {reason(exc)}", None,
                  "check that the columns hold the types the model expects (dates, numbers)")
 

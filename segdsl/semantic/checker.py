@@ -26,9 +26,10 @@ from ..lang.diagnostics import Collector, Diagnostic, SegError, SourceCache, Spa
 from .model import T
 from .activation_checks import ActivationChecks
 from .report_checks import ReportChecks
+from . import traits
 
 FUNCTIONS = ("days_between", "years_between")
-AGGREGATES = ("count", "count_distinct", "exists", "sum", "avg", "min", "max")
+AGGREGATES = ("count", "count_distinct", "exists", "sum", "avg", "min", "max") + traits.TRAITS
 BUILTINS = ("as_of",)
 # Without a schema, an unknown bare name this close to a defined name is a typo.
 TYPO_CUTOFF = 0.85
@@ -561,7 +562,7 @@ class Checker(ReportChecks, ActivationChecks):
         source = None
         if isinstance(target, s.Ref) and len(target.parts) == 1 and target.parts[0].text in self.events:
             source = target.parts[0].text
-            if func not in ("count", "exists"):
+            if func not in traits.OF_SOURCE:
                 self.out.add("SEG206", f"{func} needs a column of `{source}`", target.span,
                              f"for example {func}({source}.amount)")
                 return _poison(e.span)
@@ -569,7 +570,7 @@ class Checker(ReportChecks, ActivationChecks):
         else:
             source = _first_source(target, self.events)
             if source is None:
-                if ctx.report and func not in ("exists",) and e.window is None and e.where is None:
+                if ctx.report and func not in ("exists",) + traits.TRAITS and e.window is None and e.where is None:
                     inner = self.expr(target, _Ctx())
                     if func in ("sum", "avg") and inner.type not in (T.NUMBER, T.ANY, T.BOOL):
                         self._mismatch(target, inner, f"{func} needs a number")
@@ -583,6 +584,10 @@ class Checker(ReportChecks, ActivationChecks):
             arg = self.expr(target, _Ctx(source=source))
             if func in ("sum", "avg") and arg.type not in (T.NUMBER, T.ANY):
                 self._mismatch(target, arg, f"{func} needs a number")
+        if func == "share" and not traits.check_share(self, e, source, arg):
+            return _poison(e.span)
+        if func in ("first", "last") and not traits.check_event_time(self, e, source):
+            return _poison(e.span)
         inner_ctx = _Ctx(source=source, outcome=ctx.outcome)
         parts: list[m.Expr] = []
         window, where = e.window, e.where
@@ -592,11 +597,15 @@ class Checker(ReportChecks, ActivationChecks):
             ev = self.events[source]
             at = m.Column(ev.at.text, source, self._column_type(source, ev.at.text, None), window.span)
             parts.append(self._window(at, window, inner_ctx, window.span))
+        part = None
         if where is not None:
-            parts.append(self.condition(where, inner_ctx, "`where`"))
+            part = self.condition(where, inner_ctx, "`where`")
+            if func != "share":  # a share's where selects its part; the window alone, its whole
+                parts.append(part)
+                part = None
         filt = None if not parts else parts[0] if len(parts) == 1 else m.And(tuple(parts), e.span)
         agg_func = "count" if func == "exists" else func
-        agg = m.Agg(agg_func, source, arg, filt, e.span)
+        agg = m.Agg(agg_func, source, arg, filt, e.span, part)
         if func == "exists":
             return m.Compare(">", agg, m.Const(0, T.NUMBER), e.span)
         return agg

@@ -284,15 +284,17 @@ class Agg:
     by every evaluator. `exists` is written as count > 0 by the checker.
     """
 
-    func: str  # count, count_distinct, sum, avg, min, max
+    func: str  # count, count_distinct, sum, avg, min, max, most_frequent, first, last, share
     source: str
     arg: "Expr | None"
     filter: "Expr | None"
     span: Span | None = _nospan()
+    # share only: the condition that selects the part (its `where`); `filter` (the window) selects the whole.
+    part: "Expr | None" = None
 
     @property
     def type(self) -> T:
-        if self.func in ("count", "count_distinct", "sum", "avg"):
+        if self.func in ("count", "count_distinct", "sum", "avg", "share"):
             return T.NUMBER
         return self.arg.type if self.arg is not None else T.ANY
 
