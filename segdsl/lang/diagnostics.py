@@ -72,6 +72,7 @@ CODES: dict[str, str] = {
     "SEG324": "unknown audience",
     "SEG325": "bad export option",
     "SEG326": "export failed",
+    "SEG327": "outcome window not over",
     "SEG601": "too many categories for a cross-tab",
     "SEG602": "migration needs two dates",
     # Lints: warnings about segment quality (segdsl.semantic.lints, segdsl.tools.datalint); severities are configurable.
