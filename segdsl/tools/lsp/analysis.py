@@ -10,7 +10,6 @@ own (as the parser does to report every broken one), and the sound ones are kept
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -206,7 +205,7 @@ def _within(inner: Span, outer: Span) -> bool:
 
 @dataclass
 class CheckOutcome:
-    """What checking a document as `segdsl check` would gave."""
+    """What checking a document as `segdsl check` does gives."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     model: object = None  # CheckedModel when the file checked
@@ -278,10 +277,6 @@ def diagnostics_for(outcome: CheckOutcome, path: Path) -> list[Diagnostic]:
         elif outcome.labels.get(d.span.file, _resolve_label(d.span.file)) == path:
             out.append(d)
     return out
-
-
-def replace_file(parsed: s.File, label: str) -> s.File:
-    return dataclasses.replace(parsed, path=label)
 
 
 __all__ = ["Definition", "Occurrence", "CheckOutcome", "tolerant_parse", "definitions_of", "occurrences", "walk",
