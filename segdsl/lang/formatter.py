@@ -339,6 +339,8 @@ class _Printer:
             body = f"value of {names(d.subjects)}{measure}"
         elif d.kind == "crosstab":
             body = f"crosstab {self.name(d.subjects[0])} by {self.name(d.subjects[1])}{measure}"
+        elif d.kind == "persona":
+            body = f"persona of {self.name(d.subjects[0])}{measure}"
         else:
             body = f"{d.kind} of {names(d.subjects)}"
         return "report " + (f"{self.name(d.name)} = " if d.name is not None else "") + body

@@ -531,6 +531,9 @@ class _Builder(Transformer):
     def report_migration(self, meta, children):
         return ("migration", (children[0],), ())
 
+    def report_persona(self, meta, children):
+        return ("persona", (children[0],), children[1] if len(children) > 1 else ())
+
 
 def parse_file(path: Path, sources: SourceCache | None = None) -> s.File:
     text = path.read_text(encoding="utf-8")
