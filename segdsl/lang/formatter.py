@@ -350,6 +350,8 @@ class _Printer:
         elif d.kind == "lift":
             against = f" against {self.name(d.against)}" if d.against is not None else ""
             body = f"lift of {names(d.subjects)}{measure}{against}"
+        elif d.kind == "persona":
+            body = f"persona of {self.name(d.subjects[0])}{measure}"
         else:
             body = f"{d.kind} of {names(d.subjects)}"
         return "report " + (f"{self.name(d.name)} = " if d.name is not None else "") + body

@@ -589,6 +589,9 @@ class _Builder(TestBuilder):
         name, subject, destination, *identifiers = children
         return s.Audience(name, subject, destination, tuple(identifiers), self._span(meta))
 
+    def report_persona(self, meta, children):
+        return ("persona", (children[0],), children[1] if len(children) > 1 else ())
+
 
 def parse_file(path: Path, sources: SourceCache | None = None) -> s.File:
     text = path.read_text(encoding="utf-8")

@@ -591,7 +591,7 @@ class Holdout:
 @dataclass(frozen=True)
 class Report:
     name: str
-    kind: str  # value, crosstab, profile, overlap, migration, lift
+    kind: str  # value, crosstab, profile, overlap, migration, lift, persona
     subjects: tuple[str, ...]
     measures: tuple[Expr, ...]
     span: Span | None = _nospan()
