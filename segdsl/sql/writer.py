@@ -29,6 +29,7 @@ from .dialects.base import num
 from .expressions import E, P, ExpressionCompiler, col, cte, paren
 from .options import Options, OutputColumn
 from .planner import Plan
+from .traits import Picker, is_picked, share
 
 
 class Writer:
@@ -61,7 +62,16 @@ class Writer:
         for layer in self.plan.layers:
             joins = []
             select = [exp.Column(this=exp.Star(), table=exp.to_identifier(P))]
-            for source, aggs in layer.aggregations.items():
+            for source, all_aggs in layer.aggregations.items():
+                aggs = [a for a in all_aggs if not is_picked(a)]
+                for i, a in enumerate(a for a in all_aggs if is_picked(a)):  # one CTE each (segdsl.sql.traits)
+                    name = cte_name(f"pick_{layer.index}_{source}_{i + 1}")
+                    ctes.append((name, Picker(self).query(a, prev)))
+                    joins.append((name, f"t_{source}_{i + 1}"))
+                    select.append(exp.alias_(col(columns.aggregate(a), f"t_{source}_{i + 1}"), columns.aggregate(a),
+                                             quoted=True, copy=False))
+                if not aggs:
+                    continue
                 name = cte_name(f"agg_{layer.index}_{source}")
                 alias = f"a_{source}"
                 ctes.append((name, self._aggregation(source, aggs, prev)))
@@ -172,14 +182,9 @@ class Writer:
         common, residuals = split_filters(aggs)
         for a, residual in zip(aggs, residuals):
             cols.append(exp.alias_(self._agg_sql(a, residual), self.plan.columns.aggregate(a), quoted=True, copy=False))
-        at_type = self._at_type(source)
-        source = exp.alias_(self.x.source(ev.source), E, table=True, copy=False)
-        q = exp.select(*cols, copy=False).from_(source, copy=False)
-        cut = self.x.time_bound(col(ev.at, E), at_type, "<=", self.opt.as_of)
-        if cut is None:
-            cut = exp.LTE(this=self.low.as_date(self.low.read(col(ev.at, E), at_type), at_type),
-                          expression=self.x.as_of())
-        conditions = [cut] + [paren(self.x.expr(c)) for c in common]
+        q = exp.select(*cols, copy=False).from_(exp.alias_(self.x.source(ev.source), E, table=True, copy=False),
+                                                copy=False)
+        conditions = [self.cut(source)] + [paren(self.x.expr(c)) for c in common]
         if all(residuals):
             # Every aggregate is filtered: rows that no aggregate counts need not be grouped.
             conditions.append(exp.Paren(this=exp.or_(*(self.x.conjunction(r) for r in residuals), copy=False)))
@@ -188,11 +193,19 @@ class Writer:
             on = exp.EQ(this=by.copy(), expression=col("_member", P))
             if probe is not None:
                 on = exp.and_(exp.EQ(this=probe.copy(), expression=col("_probe", P)), on, copy=False)
-            q = q.join(self._member_values(q, prev), on=on, copy=False)
+            q = q.join(self.member_values(q, prev), on=on, copy=False)
         # the probe, a form of the key that the exact key determines, adds no group
         return q.group_by(by.copy(), *([probe.copy()] if probe is not None else []), copy=False)
 
-    def _member_values(self, aggregation: exp.Select, prev: str) -> exp.Expression:
+    def cut(self, source: str) -> exp.Expression:
+        """The point-in-time cut of an events source: no event after the as_of day (nor without a time)."""
+        at, at_type = col(self.model.events[source].at, E), self.at_type(source)
+        cut = self.x.time_bound(at, at_type, "<=", self.opt.as_of)
+        if cut is None:
+            cut = exp.LTE(this=self.low.as_date(self.low.read(at.copy(), at_type), at_type), expression=self.x.as_of())
+        return cut
+
+    def member_values(self, aggregation: exp.Select, prev: str) -> exp.Expression:
         """The member values a second-stage aggregation reads, as a derived table of their own.
 
         Only the key (as the dialect joins it) and the columns the aggregates
@@ -213,7 +226,7 @@ class Writer:
         values = values.from_(cte(prev, P), copy=False)
         return exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(P)))
 
-    def _at_type(self, source: str) -> T:
+    def at_type(self, source: str) -> T:
         """The type of an events source's time column: from the schema, else from the model's typed uses of it."""
         t = self.x.type_of(source, self.model.events[source].at)
         if t is not T.ANY:
@@ -222,7 +235,7 @@ class Writer:
         for a in self.plan.stages:
             if a.source != source:
                 continue
-            for part in (a.arg, a.filter):
+            for part in (a.arg, a.filter, a.part):
                 for node in (m.walk(part) if part is not None else ()):
                     if isinstance(node, m.Column) and node.source == source and node.name == at:
                         if node.type is not T.ANY:
@@ -238,6 +251,9 @@ class Writer:
             cond = self.x.conjunction(residual) if residual else None
         if a.func in ("sum", "avg"):
             return self._exact_mean(a.func, arg, cond)
+        if a.func == "share":
+            assert a.part is not None
+            return share(self.low, arg, cond, self.x.expr(a.part), self.low.filter_clause and not self.low.case_aggregates)
         if arg is not None:
             arg = self.low.aggregate_arg(a.func, arg, a.arg.type)
         use_filter = self.low.filter_clause and not self.low.case_aggregates
