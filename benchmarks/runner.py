@@ -939,9 +939,10 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
               engines_case.HOW]
     if res.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in res.notes]
-    analysis = Path(__file__).with_name("analysis.md")
-    if analysis.is_file():
-        lines += ["", analysis.read_text(encoding="utf-8").rstrip()]
+    for name in ("analysis.md", "engines_analysis.md"):
+        analysis = Path(__file__).with_name(name)
+        if analysis.is_file():
+            lines += ["", analysis.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"
 
 
