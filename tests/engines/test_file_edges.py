@@ -173,8 +173,6 @@ def test_a_whole_number_beyond_64_bits_is_seg315(engine_name: str, what: str, en
     """Never a wrapped value nor an engine's raw message: SEG315 on every engine, before any output."""
     if engine_name == "sqlite" and what != "count times":
         pytest.skip("SQLite computes integer + and * beyond 2⁶³ as a real number (its own rule)")
-    if engine_name == "clickhouse" and what != "count times":
-        pytest.skip("ClickHouse wraps integer + and * around; not checked yet")
     path = tmp_path / "m.seg"
     path.write_text('entity customers from "customers" key customer_id\n'
                     'events orders from "orders" by customer_id at ordered_at\n' + OVERFLOW_MODELS[what],
