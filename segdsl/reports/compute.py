@@ -1,4 +1,4 @@
-"""Report: segment value, cross-tabs, overlap, profile and migration.
+"""Report: segment value, cross-tabs, overlap, profile, migration (and personas: segdsl.reports.persona).
 
 Every figure is computed by the engine the model runs on: the membership
 query (with the report's measures and dimensions added as hidden features)
@@ -714,7 +714,7 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
     entity_schema = schemas.get(checked.entity.name, {})
     reserved = {checked.entity.key, checked.entity.since}
     profile_cols = [c for c, t in entity_schema.items() if t in (m.T.TEXT, m.T.BOOL) and c not in reserved] \
-        if any(r.kind == "profile" for r in reports) else []
+        if any(r.kind in ("profile", "persona") for r in reports) else []
     dims = dimension_columns(checked, reports)
     columns = {c: entity_schema.get(c, m.T.ANY) for c in dict.fromkeys(dims + profile_cols)}
     extended, measures = prepare(checked, reports, columns, _text_of(sources), params)
@@ -728,7 +728,7 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
             raise _failed(target, exc) from None
 
     results: list[ReportResult] = []
-    rest = [x for x in reports if x.kind != "migration"]
+    rest = [x for x in reports if x.kind not in ("migration", "lift")]
     if rest:
         engine = ReportQueries(target, members(extended, as_of, "segdsl_report_members"))
         low = engine.low
@@ -746,6 +746,10 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
             done[r.name] = crosstab_report(engine, extended, r, measures[r.name])
         elif r.kind == "overlap":
             done[r.name] = overlap_report(engine, extended, r)
+        elif r.kind == "persona":
+            from .persona import persona_report
+
+            done[r.name] = persona_report(engine, extended, r, measures[r.name], profile_cols, numeric)
         else:
             done[r.name] = profile_report(engine, extended, r, profile_cols, numeric)
     key_type = entity_schema.get(checked.entity.key, m.T.ANY)
@@ -755,5 +759,9 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
             before = members(checked, migration[0], "segdsl_before", outputs)
             after = members(checked, migration[1], "segdsl_after", outputs)
             done[r.name] = migration_report(ReportQueries(target, before), checked, r, before, after, migration, key_type)
+        elif r.kind == "lift":
+            from .lift_report import lift_report
+
+            done[r.name] = lift_report(target, checked, r, as_of, members, _text_of(sources))
         results.append(done[r.name])
     return results

@@ -125,3 +125,19 @@ def test_check_and_the_server_read_the_schema_the_configuration_names(tmp_path: 
         assert received(c.diagnostics(c.open(model))) == want
     (tmp_path / "segdsl.toml").write_text('schema = 3\n', encoding="utf-8")
     assert [w[0] for w in expected(model)] == ["SEG309"]
+
+
+def test_diagnostics_equal_check_on_mutated_models(client: Client, tmp_path: Path) -> None:
+    from tests.lsp.test_bad_input import _fuzz_corpus
+
+    (tmp_path / "common.seg").write_text((ROOT / "examples" / "common.seg").read_text(encoding="utf-8"),
+                                         encoding="utf-8")
+    for i, text in enumerate(_fuzz_corpus(40)):
+        path = tmp_path / f"mutated{i}.seg"
+        path.write_text(text, encoding="utf-8")
+        uri = client.open(path)
+        try:
+            got = received(client.diagnostics(uri))
+        finally:
+            client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+        assert got == expected(path), text

@@ -11,6 +11,7 @@ import duckdb
 
 from segdsl.tools.api import load
 from tests.lsp.client import Client
+from tests.lsp.test_diagnostics import expected, received
 from tests.support.reference import evaluate
 
 AS_OF = "2026-06-30"
@@ -46,7 +47,8 @@ def test_counts_and_shares_equal_the_reference_evaluator(shop) -> None:
     model.write_text(MODEL, encoding="utf-8")
     with Client(folder, options={"codeLens": {"asOf": AS_OF, "database": None}}) as c:
         uri = c.open(model)
-        c.diagnostics(uri)
+        # the configured database: columns checked and data lints run, as `segdsl check` does
+        assert received(c.diagnostics(uri)) == expected(model)
         found = counted(c, uri)
     con = duckdb.connect(str(db), read_only=True)
     tables = {}
@@ -64,11 +66,11 @@ def test_counts_and_shares_equal_the_reference_evaluator(shop) -> None:
         line = lines[lens["range"]["start"]["line"]]
         name = re.match(r"segment (\w+)", line).group(1)
         got[name] = lens["command"]["title"]
-    expected = {}
+    wanted = {}
     for name in ir.segments:
         n = sum(1 for row in members.values() if row[name] is True)
-        expected[name] = f"{n:,} member{'' if n == 1 else 's'} · {100.0 * n / total:.1f} % at {AS_OF}"
-    assert got == expected
+        wanted[name] = f"{n:,} member{'' if n == 1 else 's'} · {100.0 * n / total:.1f} % at {AS_OF}"
+    assert got == wanted
     assert total == 4 and got["nobody"].startswith("0 members")  # customer 4 signs up after as_of
 
 
@@ -124,3 +126,20 @@ def test_a_database_that_cannot_be_opened_is_said_on_the_lenses(tmp_path: Path) 
         c.diagnostics(uri)
         titles = {x["command"]["title"] for x in counted(c, uri)}
         assert len(titles) == 1 and titles.pop().startswith("members not counted: ")
+
+
+def test_an_edit_cancels_the_data_lints_of_the_older_text(tmp_path: Path) -> None:
+    """The configured database is read by the data lints of every check: one that cannot finish is
+    interrupted by the next edit, whose diagnostics then come at once."""
+    _slow_database(tmp_path)
+    (tmp_path / "segdsl.toml").write_text('db = "big.duckdb"\n', encoding="utf-8")
+    model = tmp_path / "m.seg"
+    model.write_text(MODEL, encoding="utf-8")
+    with Client(tmp_path) as c:
+        uri = c.open(model)
+        time.sleep(1.5)  # the first check reads the view
+        started = time.monotonic()
+        c.change(uri, MODEL + "segment broken = (\n")
+        assert [d["code"] for d in c.diagnostics(uri, timeout=30)] == ["SEG001"]
+        assert time.monotonic() - started < 10
+    assert c.proc.returncode == 0

@@ -464,6 +464,11 @@ class Dialect:
         """
         return x
 
+    def key_probe(self, x: exp.Expression, t: T) -> exp.Expression | None:
+        """A second, looser form of a key that joins carry beside `key()`, where the engine can look up
+        by it but not by the exact key (None: the exact key is joined alone)."""
+        return None
+
     def key_text(self, key: exp.Expression) -> exp.Expression:
         """A key as text, for the holdout hash: '42' for 42 everywhere."""
         return exp.cast(key, dtype("TEXT"))

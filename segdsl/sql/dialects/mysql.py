@@ -78,6 +78,13 @@ class MySQL(Dialect):
     def key(self, x: exp.Expression, t: T, ordering: bool = False) -> exp.Expression:
         return self._binary(x) if t is T.TEXT else x
 
+    def key_probe(self, x: exp.Expression, t: T) -> exp.Expression | None:
+        # A text key as bytes is a BLOB in MariaDB's temporary tables past 512 bytes (a VARCHAR(200) in
+        # utf8mb4): no key on a derived table, so every join by it is a block nested loop, members × events.
+        # The key as the column's own text (equal under its collation, at least when the bytes are) is
+        # joined too: MariaDB looks it up by that, and the bytes keep the join exact.
+        return x if t is T.TEXT else None
+
     def median(self, x: exp.Expression) -> exp.Expression | None:
         return None  # MariaDB's PERCENTILE_CONT is a window function only
 

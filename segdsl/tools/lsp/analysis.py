@@ -10,7 +10,6 @@ own (as the parser does to report every broken one), and the sound ones are kept
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -47,26 +46,11 @@ class Occurrence:
 
 
 def tolerant_parse(text: str, file: str) -> tuple[s.File, list[Diagnostic]]:
-    """The definitions of a text that parse, and the syntax problems of the others."""
-    from ...lang import parser as p
+    """The definitions of a text that parse, and the syntax problems of the others (definition by
+    definition, each cached: segdsl.tools.lsp.incremental)."""
+    from .incremental import parse_and_remember
 
-    try:
-        return p.parse(text, file), []
-    except SegError as exc:
-        problems = exc.diagnostics
-    kept: list[s.Definition] = []
-    for begin, end in p._chunks(text):
-        line_start = text.rfind("\n", 0, begin) + 1
-        padded = "\n" * text.count("\n", 0, begin) + " " * (begin - line_start) + text[begin:end]
-        try:
-            tree = p.parser().parse(padded)
-            builder = p._Builder(file)
-            chunk = builder.transform(tree)
-        except Exception:  # noqa: BLE001 - a broken definition is left out; its problem is reported already
-            continue
-        if not builder.diagnostics:
-            kept.extend(chunk.definitions)
-    return s.File(file, tuple(kept)), problems
+    return parse_and_remember(text, file)
 
 
 def definitions_of(parsed: s.File, path: Path) -> list[Definition]:
@@ -221,7 +205,7 @@ def _within(inner: Span, outer: Span) -> bool:
 
 @dataclass
 class CheckOutcome:
-    """What checking a document as `segdsl check` would gave."""
+    """What checking a document as `segdsl check` does gives."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     model: object = None  # CheckedModel when the file checked
@@ -256,6 +240,8 @@ def check_document(path: Path, overlay: Mapping[Path, str], database: str | Path
         if opened is not None:
             opened(data)
         schema_table = read_configured_schema(options)
+        if path in overlay:  # the text is parsed piece by piece (cached): an edit re-parses one definition
+            tolerant_parse(overlay[path], str(path))
         program = load_program(path, overlay=overlay)
         outcome.files, outcome.program = program.files, program
         outcome.labels = {f.path: _resolve_label(f.path) for f in program.files}
@@ -291,10 +277,6 @@ def diagnostics_for(outcome: CheckOutcome, path: Path) -> list[Diagnostic]:
         elif outcome.labels.get(d.span.file, _resolve_label(d.span.file)) == path:
             out.append(d)
     return out
-
-
-def replace_file(parsed: s.File, label: str) -> s.File:
-    return dataclasses.replace(parsed, path=label)
 
 
 __all__ = ["Definition", "Occurrence", "CheckOutcome", "tolerant_parse", "definitions_of", "occurrences", "walk",

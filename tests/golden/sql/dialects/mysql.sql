@@ -218,7 +218,7 @@ e.`issued_on` <= CURRENT_DATE
 CAST(e.`account_id` AS BINARY)
 
 -- join of aggregates
-CAST(p.`account_id` AS BINARY) = a_invoices.`_key`
+p.`account_id` = a_invoices.`_probe` AND CAST(p.`account_id` AS BINARY) = a_invoices.`_key`
 
 -- k_total: sum(invoices.total)
 CAST(CAST(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`total`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`total` - TRUNCATE(e.`total`, 0)) * 1000000000) * FLOOR(ABS((e.`total` - TRUNCATE(e.`total`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN CAST(e.`total` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE e.`issued_on` <= CURRENT_DATE
