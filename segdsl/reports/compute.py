@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, TYPE_CHECKING
 
@@ -524,7 +525,7 @@ def medians(engine: ReportQueries, group: exp.Expression, columns: list[str]) ->
     native = [low.median(_q(c)) for c in columns]
     if all(x is not None for x in native):
         q = exp.select(group.as_("_g"), *native).from_(engine.source()).group_by(group.copy())
-        return {row[0]: list(row[1:]) for row in engine.rows(q)}
+        return {row[0]: [_fifteen_digits(v) for v in row[1:]] for row in engine.rows(q)}
     inner = [group.as_("_g")]
     outer: list[exp.Expression] = []
     for i, c in enumerate(columns):
@@ -543,7 +544,16 @@ def medians(engine: ReportQueries, group: exp.Expression, columns: list[str]) ->
     ranked = exp.Subquery(this=exp.select(*inner).from_(engine.source()),
                           alias=exp.TableAlias(this=exp.to_identifier("_ranked")))
     q = exp.select(_q("_g"), *outer).from_(ranked).group_by(_q("_g"))
-    return {row[0]: list(row[1:]) for row in engine.rows(q)}
+    return {row[0]: [_fifteen_digits(v) for v in row[1:]] for row in engine.rows(q)}
+
+
+def _fifteen_digits(value: Any) -> Any:
+    """A median to 15 significant digits: engines interpolate the two middle values by different formulas
+    (PostgreSQL's a + (b - a) / 2 gives 15.149999999999999 where (a + b) / 2 gives 15.15), so the last
+    binary digit differs from engine to engine; 15 digits are what a double holds exactly."""
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.15g}")
+    return value
 
 
 def profile_report(engine: ReportQueries, ir: m.CheckedModel, r: m.Report, categorical: list[str], numeric: list[str]

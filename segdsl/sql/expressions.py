@@ -228,8 +228,7 @@ class ExpressionCompiler:
         left, right = exp.Paren(this=self.expr(e.left)), exp.Paren(this=self.expr(e.right))
         if e.op == "/":
             return self.low.divide(left, right)
-        cls = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[e.op]
-        return cls(this=left, expression=right)
+        return self.low.arith(e.op, left, right)
 
     def constant_date(self, e: m.Expr) -> dt.date | None:
         """Fold as_of arithmetic to a date when as_of is fixed at compile time."""

@@ -38,6 +38,20 @@ class ClickHouse(Dialect):
     def days_between(self, start: exp.Expression, end: exp.Expression) -> exp.Expression:
         return fn("dateDiff", lit("day"), start, end)
 
+    def arith(self, op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+        # ClickHouse wraps Int64 arithmetic around (2⁶³ − 1 + 1 is −2⁶³) where every other engine raises.
+        # A wrapped result is a multiple of 2⁶⁴ away from the value computed in Float64; an exact one
+        # (integer, float or decimal) is within rounding of it. Such a row throws instead, and
+        # engines.overflow makes that SEG315.
+        result = super().arith(op, left, right)
+        approx = super().arith(op, fn("toFloat64", left.copy()), fn("toFloat64", right.copy()))
+        gap = fn("abs", exp.Sub(this=fn("toFloat64", result.copy()), expression=exp.Paren(this=approx)))
+        wrapped = exp.GTE(this=gap, expression=exp.Literal.number("1e18"))
+        # throwIf gives 0 where it does not throw: added, it leaves the result as it is
+        throw = fn("throwIf", exp.Coalesce(this=wrapped, expressions=[exp.false()]),
+                   lit("SEGDSL_OVERFLOW: a whole number beyond 64 bits"))
+        return exp.Paren(this=exp.Add(this=result, expression=throw))
+
     def like(self, subject: exp.Expression, pattern: exp.Expression, constant: str | None) -> exp.Expression:
         return escaped_like(subject, pattern, constant, explicit=False)
 
