@@ -35,6 +35,14 @@ CODES: dict[str, str] = {
     "SEG133": "fixture or expected value of the wrong type",
     "SEG134": "expectation names no segment, case or feature",
     "SEG135": "member key not in the fixtures",
+    "SEG140": "outcome window outside a lift report",
+    "SEG141": "bad lift outcome",
+    "SEG142": "bad lift subject or control arm",
+    "SEG143": "audience of something not a segment",
+    "SEG144": "unknown audience destination",
+    "SEG145": "bad audience identifier",
+    "SEG150": "share without a part",
+    "SEG151": "events without a time order",
     "SEG201": "type mismatch",
     "SEG202": "bad literal",
     "SEG203": "bad segmentation",
@@ -61,6 +69,10 @@ CODES: dict[str, str] = {
     "SEG321": "history store error",
     "SEG322": "model changed since the series was written",
     "SEG323": "unknown series or snapshot",
+    "SEG324": "unknown audience",
+    "SEG325": "bad export option",
+    "SEG326": "export failed",
+    "SEG327": "outcome window not over",
     "SEG601": "too many categories for a cross-tab",
     "SEG602": "migration needs two dates",
     # Lints: warnings about segment quality (segdsl.semantic.lints, segdsl.tools.datalint); severities are configurable.
@@ -84,8 +96,8 @@ CODES: dict[str, str] = {
 
 # Problems with the command line rather than with a model: exit code 2 (SEG304 too, for a file named
 # on the command line, which has no place in a model).
-USAGE_CODES = frozenset({"SEG301", "SEG302", "SEG303", "SEG306", "SEG307", "SEG309", "SEG312", "SEG313", "SEG314", "SEG320", "SEG340",
-                          "SEG323"})
+USAGE_CODES = frozenset({"SEG301", "SEG302", "SEG303", "SEG306", "SEG307", "SEG309", "SEG312", "SEG313", "SEG314",
+                          "SEG320", "SEG323", "SEG324", "SEG325", "SEG340"})
 
 
 @dataclass(frozen=True)

@@ -185,7 +185,7 @@ class _Printer:
         raise TypeError(f"cannot format {type(e).__name__}")
 
     def window(self, w: s.Window) -> str:
-        if w.kind in ("last", "previous"):
+        if w.kind in ("last", "previous", "next"):
             return f"in {w.kind} {self.expr(w.arg)}"
         return f"{w.kind} {self.expr(w.arg, _SUM)}"
 
@@ -290,6 +290,8 @@ class _Printer:
             return [Line(0, self.report(d), _spans(d, []))]
         if isinstance(d, s.Exclusive):
             return [Line(0, "exclusive " + ", ".join(self.name(n) for n in d.segments), _spans(d, []))]
+        if isinstance(d, s.Audience):
+            return self.audience(d)
         if isinstance(d, Test):
             return test_lines(d, self.name, quote, _spans, Line)
         raise TypeError(f"cannot format {type(d).__name__}")
@@ -345,9 +347,25 @@ class _Printer:
             body = f"value of {names(d.subjects)}{measure}"
         elif d.kind == "crosstab":
             body = f"crosstab {self.name(d.subjects[0])} by {self.name(d.subjects[1])}{measure}"
+        elif d.kind == "lift":
+            against = f" against {self.name(d.against)}" if d.against is not None else ""
+            body = f"lift of {names(d.subjects)}{measure}{against}"
         else:
             body = f"{d.kind} of {names(d.subjects)}"
         return "report " + (f"{self.name(d.name)} = " if d.name is not None else "") + body
+
+    def audience(self, d: s.Audience) -> list[Line]:
+        """On one line when it fits, else one identifier a line."""
+        head = f"audience {self.name(d.name)} = {self.expr(d.subject)} to {self.name(d.destination)}"
+        ids = [(f"{self.name(i.kind)}: {self.expr(i.value)}", _spans(i.kind, []) + _spans(i.value, []))
+               for i in d.identifiers]
+        flat = f"{head} (" + ", ".join(text for text, _ in ids) + ")"
+        if len(flat) <= WIDTH:
+            return [Line(0, flat, _spans(d, []))]
+        lines = [Line(0, f"{head} (", [(d.span.line, d.span.column)] + _spans(d.name, []))]
+        lines += [Line(4, text + ("," if i < len(ids) - 1 else ""), anchors) for i, (text, anchors) in enumerate(ids)]
+        lines.append(Line(0, ")", [(d.span.end_line, max(d.span.end_column - 1, 1))], comment_indent=4))
+        return lines
 
     # ── the file ────────────────────────────────────────────────────────────
     def run(self) -> str:

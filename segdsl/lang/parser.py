@@ -23,7 +23,8 @@ from .testblocks import Test
 from .testparse import TestBuilder
 
 DEFINITION_START = re.compile(
-    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive|test)\b", re.M
+    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive|audience|test)\b",
+    re.M,
 )
 MAX_SYNTAX_ERRORS = 20
 # Words that an expression reads as an operator, a literal or an aggregate wherever a name could stand.
@@ -53,6 +54,7 @@ def parser() -> Lark:
 _TERMINAL_NAMES = {
     "NAME": "a name", "QUOTED_NAME": "a name", "STRING": "a text in quotes", "NUMBER": "a number",
     "DATE": "a date like @2025-01-31", "TIMESTAMP": "a timestamp", "UNIT": "days, weeks, months or years",
+    "TRAIT_FUNC": "a name",
     "$END": "end of file",
 }
 
@@ -151,7 +153,7 @@ def _chunk_errors(text: str, file: str) -> list[Diagnostic]:
     return found
 
 
-_PARSED: dict[tuple[str, str], s.File] = {}
+_PARSED: dict[tuple[str, str], "s.File | list[Diagnostic]"] = {}
 
 
 def parse(text: str, file: str = "<text>") -> s.File:
@@ -161,6 +163,8 @@ def parse(text: str, file: str = "<text>") -> s.File:
     `common.seg` in a folder being checked) is parsed once per process.
     """
     cached = _PARSED.get((file, text))
+    if isinstance(cached, list):  # the syntax problems of the text, found by `remember`'s caller
+        raise SegError(cached)
     if cached is not None:
         return cached
     result = _parse(text, file)
@@ -168,6 +172,14 @@ def parse(text: str, file: str = "<text>") -> s.File:
         _PARSED.clear()
     _PARSED[(file, text)] = result
     return result
+
+
+def remember(text: str, file: str, result: "s.File | list[Diagnostic]") -> None:
+    """Caches what parsing a text gives (a tree, or its syntax problems) as computed elsewhere: the
+    language server parses definition by definition and hands the outcome to the pipeline."""
+    if len(_PARSED) >= 256:
+        _PARSED.clear()
+    _PARSED[(file, text)] = result
 
 
 def _parse(text: str, file: str) -> s.File:
@@ -381,6 +393,9 @@ class _Builder(TestBuilder):
     def previous(self, meta, children):
         return s.Window("previous", children[0], self._span(meta))
 
+    def next(self, meta, children):
+        return s.Window("next", children[0], self._span(meta))
+
     def since_window(self, meta, children):
         return s.Window("since", children[0], self._span(meta))
 
@@ -546,8 +561,8 @@ class _Builder(TestBuilder):
 
     def report(self, meta, children):
         name = children[0] if len(children) == 2 else None
-        kind, subjects, measures = children[-1]
-        return s.Report(name, kind, subjects, measures, self._span(meta))
+        kind, subjects, measures, *against = children[-1]
+        return s.Report(name, kind, subjects, measures, self._span(meta), against[0] if against else None)
 
     def report_value(self, meta, children):
         return ("value", children[0], children[1] if len(children) > 1 else ())
@@ -563,6 +578,16 @@ class _Builder(TestBuilder):
 
     def report_migration(self, meta, children):
         return ("migration", (children[0],), ())
+
+    def report_lift(self, meta, children):
+        return ("lift", (children[0],), children[1], children[2] if len(children) > 2 else None)
+
+    def identifier(self, meta, children):
+        return s.Identifier(children[0], children[1])
+
+    def audience(self, meta, children):
+        name, subject, destination, *identifiers = children
+        return s.Audience(name, subject, destination, tuple(identifiers), self._span(meta))
 
 
 def parse_file(path: Path, sources: SourceCache | None = None) -> s.File:

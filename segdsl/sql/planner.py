@@ -119,7 +119,7 @@ def plan(model: m.CheckedModel, outputs: list[str]) -> Plan:
 
 
 def _reads_members(a: m.Agg) -> bool:
-    for part in (a.arg, a.filter):
+    for part in (a.arg, a.filter, a.part):
         if part is not None:
             for node in m.walk(part):
                 if isinstance(node, (m.FeatureRef, m.SegmentRef, m.SegmentationRef, m.CaseRef, m.ScoreRef)):
@@ -186,7 +186,8 @@ class _Planner:
     def _stage(self, a: m.Agg) -> int:
         if a in self.stages:
             return self.stages[a]
-        inner = max((self._reads(node) for part in (a.arg, a.filter) if part is not None for node in m.walk(part)),
+        inner = max((self._reads(node) for part in (a.arg, a.filter, a.part) if part is not None
+                     for node in m.walk(part)),
                     default=-1)
         stage = inner + 1 if _reads_members(a) else 0
         self.stages[a] = stage

@@ -29,6 +29,7 @@ from .dialects.base import num
 from .expressions import E, P, ExpressionCompiler, col, cte, paren
 from .options import Options, OutputColumn
 from .planner import Plan
+from .traits import Picker, is_picked, share
 
 
 class Writer:
@@ -61,7 +62,16 @@ class Writer:
         for layer in self.plan.layers:
             joins = []
             select = [exp.Column(this=exp.Star(), table=exp.to_identifier(P))]
-            for source, aggs in layer.aggregations.items():
+            for source, all_aggs in layer.aggregations.items():
+                aggs = [a for a in all_aggs if not is_picked(a)]
+                for i, a in enumerate(a for a in all_aggs if is_picked(a)):  # one CTE each (segdsl.sql.traits)
+                    name = cte_name(f"pick_{layer.index}_{source}_{i + 1}")
+                    ctes.append((name, Picker(self).query(a, prev)))
+                    joins.append((name, f"t_{source}_{i + 1}"))
+                    select.append(exp.alias_(col(columns.aggregate(a), f"t_{source}_{i + 1}"), columns.aggregate(a),
+                                             quoted=True, copy=False))
+                if not aggs:
+                    continue
                 name = cte_name(f"agg_{layer.index}_{source}")
                 alias = f"a_{source}"
                 ctes.append((name, self._aggregation(source, aggs, prev)))
@@ -79,9 +89,13 @@ class Writer:
                                              quoted=True, copy=False))
             q = exp.select(*select, copy=False).from_(cte(prev, P), copy=False)
             for name, alias in joins:
-                member_key = self.low.key(col(columns.entity(key), P), self.x.type_of(ent.name, key))
-                q = q.join(cte(name, alias), on=exp.EQ(this=member_key, expression=col("_key", alias)),
-                           join_type="left", copy=False)
+                key_type = self.x.type_of(ent.name, key)
+                member_key = self.low.key(col(columns.entity(key), P), key_type)
+                on = exp.EQ(this=member_key, expression=col("_key", alias))
+                probe = self.low.key_probe(col(columns.entity(key), P), key_type)
+                if probe is not None:
+                    on = exp.and_(exp.EQ(this=probe, expression=col("_probe", alias)), on, copy=False)
+                q = q.join(cte(name, alias), on=on, join_type="left", copy=False)
             prev = cte_name(f"layer_{layer.index}")
             ctes.append((prev, q))
         final = exp.select(
@@ -159,29 +173,39 @@ class Writer:
 
     def _aggregation(self, source: str, aggs: list[m.Agg], prev: str) -> exp.Select:
         ev = self.model.events[source]
-        by = self.low.key(col(ev.by, E), self.x.type_of(source, ev.by))
+        by_type = self.x.type_of(source, ev.by)
+        by = self.low.key(col(ev.by, E), by_type)
+        probe = self.low.key_probe(col(ev.by, E), by_type)
         cols = [exp.alias_(by, "_key", quoted=True, copy=False)]
+        if probe is not None:
+            cols.append(exp.alias_(probe, "_probe", quoted=True, copy=False))
         common, residuals = split_filters(aggs)
         for a, residual in zip(aggs, residuals):
             cols.append(exp.alias_(self._agg_sql(a, residual), self.plan.columns.aggregate(a), quoted=True, copy=False))
-        at_type = self._at_type(source)
-        source = exp.alias_(self.x.source(ev.source), E, table=True, copy=False)
-        q = exp.select(*cols, copy=False).from_(source, copy=False)
-        cut = self.x.time_bound(col(ev.at, E), at_type, "<=", self.opt.as_of)
-        if cut is None:
-            cut = exp.LTE(this=self.low.as_date(self.low.read(col(ev.at, E), at_type), at_type),
-                          expression=self.x.as_of())
-        conditions = [cut] + [paren(self.x.expr(c)) for c in common]
+        q = exp.select(*cols, copy=False).from_(exp.alias_(self.x.source(ev.source), E, table=True, copy=False),
+                                                copy=False)
+        conditions = [self.cut(source)] + [paren(self.x.expr(c)) for c in common]
         if all(residuals):
             # Every aggregate is filtered: rows that no aggregate counts need not be grouped.
             conditions.append(exp.Paren(this=exp.or_(*(self.x.conjunction(r) for r in residuals), copy=False)))
         q = q.where(exp.and_(*conditions, copy=False), copy=False)
         if any(self.plan.reads_members(a) for a in aggs):
-            q = q.join(self._member_values(q, prev), on=exp.EQ(this=by.copy(), expression=col("_member", P)),
-                       copy=False)
-        return q.group_by(by.copy(), copy=False)
+            on = exp.EQ(this=by.copy(), expression=col("_member", P))
+            if probe is not None:
+                on = exp.and_(exp.EQ(this=probe.copy(), expression=col("_probe", P)), on, copy=False)
+            q = q.join(self.member_values(q, prev), on=on, copy=False)
+        # the probe, a form of the key that the exact key determines, adds no group
+        return q.group_by(by.copy(), *([probe.copy()] if probe is not None else []), copy=False)
 
-    def _member_values(self, aggregation: exp.Select, prev: str) -> exp.Expression:
+    def cut(self, source: str) -> exp.Expression:
+        """The point-in-time cut of an events source: no event after the as_of day (nor without a time)."""
+        at, at_type = col(self.model.events[source].at, E), self.at_type(source)
+        cut = self.x.time_bound(at, at_type, "<=", self.opt.as_of)
+        if cut is None:
+            cut = exp.LTE(this=self.low.as_date(self.low.read(at.copy(), at_type), at_type), expression=self.x.as_of())
+        return cut
+
+    def member_values(self, aggregation: exp.Select, prev: str) -> exp.Expression:
         """The member values a second-stage aggregation reads, as a derived table of their own.
 
         Only the key (as the dialect joins it) and the columns the aggregates
@@ -192,14 +216,17 @@ class Writer:
         builds a key on the derived table instead.
         """
         ent = self.model.entity
-        member_key = self.low.key(col(self.plan.columns.entity(ent.key), P), self.x.type_of(ent.name, ent.key))
+        key_type = self.x.type_of(ent.name, ent.key)
+        member_key = self.low.key(col(self.plan.columns.entity(ent.key), P), key_type)
+        probe = self.low.key_probe(col(self.plan.columns.entity(ent.key), P), key_type)
         used = sorted({c.name for c in dl.nodes(aggregation, exp.Column) if c.table == P})
         values = exp.select(exp.alias_(member_key, "_member", quoted=True, copy=False),
+                            *([exp.alias_(probe, "_probe", quoted=True, copy=False)] if probe is not None else []),
                             *(col(c, P) for c in used), copy=False).distinct(copy=False)
         values = values.from_(cte(prev, P), copy=False)
         return exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(P)))
 
-    def _at_type(self, source: str) -> T:
+    def at_type(self, source: str) -> T:
         """The type of an events source's time column: from the schema, else from the model's typed uses of it."""
         t = self.x.type_of(source, self.model.events[source].at)
         if t is not T.ANY:
@@ -208,7 +235,7 @@ class Writer:
         for a in self.plan.stages:
             if a.source != source:
                 continue
-            for part in (a.arg, a.filter):
+            for part in (a.arg, a.filter, a.part):
                 for node in (m.walk(part) if part is not None else ()):
                     if isinstance(node, m.Column) and node.source == source and node.name == at:
                         if node.type is not T.ANY:
@@ -224,6 +251,9 @@ class Writer:
             cond = self.x.conjunction(residual) if residual else None
         if a.func in ("sum", "avg"):
             return self._exact_mean(a.func, arg, cond)
+        if a.func == "share":
+            assert a.part is not None
+            return share(self.low, arg, cond, self.x.expr(a.part), self.low.filter_clause and not self.low.case_aggregates)
         if arg is not None:
             arg = self.low.aggregate_arg(a.func, arg, a.arg.type)
         use_filter = self.low.filter_clause and not self.low.case_aggregates

@@ -28,10 +28,12 @@ from collections.abc import Callable, Sequence
 
 import duckdb
 
+from . import survey
+
 DEMO_AS_OF: datetime.date = datetime.date(2026, 6, 30)
 """The last day the data describes; demo runs evaluate their segments at it."""
 
-TABLES: tuple[str, ...] = ("customers", "orders", "web_events", "accounts", "invoices")
+TABLES: tuple[str, ...] = ("customers", "orders", "web_events", "accounts", "invoices", "answers", "contacts")
 
 # A month of "future" after DEMO_AS_OF: signups and events there must never
 # count when a model is evaluated at DEMO_AS_OF.
@@ -322,7 +324,7 @@ WITH x AS (
     greatest(signup_date, {as_of} + 1) AS after_from,
     u(order_id, 'o.day') AS u_day, u(order_id, 'o.category') AS u_category,
     u(order_id, 'o.pref') AS u_pref, u(order_id, 'o.channel') AS u_channel,
-    u(order_id, 'o.coupon') AS u_coupon, u(order_id, 'o.items') AS u_items,
+    u(order_id, 'o.coupon') AS u_coupon, u(order_id, 'o.items') AS u_items, u(order_id, 'o.shipping') AS u_ship,
     nz(order_id, 'o.amount') AS z_amount, nz(order_id, 'o.margin') AS z_margin,
     day_seconds(order_id, 'o.time') AS seconds
   FROM x
@@ -351,7 +353,8 @@ SELECT
   {channel} AS channel,
   coupon_used,
   items,
-  category
+  category,
+  {survey.shipping_sql(_pick, "u_ship")} AS shipping
 FROM m
 """
 
@@ -528,8 +531,8 @@ def _write(con: duckdb.DuckDBPyConnection, query: str, target: pathlib.Path) -> 
 def generate(out_dir: pathlib.Path, customers: int = 100_000, seed: int = 42,
              orders_per_customer: float = 5.0, events_per_customer: float = 8.0,
              progress: Callable[[str], None] | None = None) -> dict[str, pathlib.Path]:
-    """Writes customers.parquet, orders.parquet, web_events.parquet, accounts.parquet, invoices.parquet
-    into out_dir, returns name->path.
+    """Writes customers.parquet, orders.parquet, web_events.parquet, accounts.parquet, invoices.parquet,
+    answers.parquet and contacts.parquet (segdsl.tools.survey) into out_dir, returns name->path.
 
     The same (customers, seed, rates) always give the same rows, so demo
     output, documentation and benchmark numbers are reproducible. The rates
@@ -568,6 +571,10 @@ def generate(out_dir: pathlib.Path, customers: int = 100_000, seed: int = 42,
         _write(con, _orders_sql(), paths["orders"])
         say("web_events")
         _write(con, _web_events_sql(), paths["web_events"])
+        say("answers")
+        _write(con, survey.answers_sql(_pick, _by_key, DEMO_AS_OF, _AFTER_DAYS), paths["answers"])
+        say("contacts")
+        _write(con, survey.contacts_sql(_pick, DEMO_AS_OF, _AFTER_DAYS), paths["contacts"])
         con.execute(_accounts_sql(max(customers // 50, 20)))
         say("accounts")
         _write(con, f"SELECT {_ACCOUNT_COLUMNS} FROM a ORDER BY account_id", paths["accounts"])

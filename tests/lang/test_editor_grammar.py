@@ -166,6 +166,8 @@ def keyword_scope(word: str, rule: str, followed_by_colon: bool) -> str | None:
         return "keyword.other.source.seg"
     if rule == "holdout":
         return "keyword.other.holdout.seg"
+    if rule == "audience":
+        return "keyword.other.audience.seg"
     if rule.startswith("report_"):
         return "keyword.other.report.seg"
     if word in ("bucket", "quantile", "rfm"):
@@ -216,6 +218,10 @@ class Expectations:
         if tok.type == "NAME" or tok.type == "QUOTED_NAME":
             defines = definition_name_scope(grandparent) if grandparent is not None else None
             names = [c for c in grandparent.children if isinstance(c, Tree) and c.data == "name"] if grandparent else []
+            if grandparent is not None and grandparent.data == "identifier" and names and names[0] is parent:
+                # an audience's identifier kind (`email: customers.email`) reads as a named argument
+                self.add(*pos, "keyword.other.argument.seg")
+                return
             if defines and names and names[0] is parent:
                 self.add(*pos, defines)
             elif tok.value == "as_of":

@@ -107,7 +107,8 @@ def test_the_corpus_covers_every_construct() -> None:
     wanted = {"Const", "AsOf", "ParamRef", "Column", "FeatureRef", "SegmentRef", "SegmentationRef", "CaseRef",
               "ScoreRef", "Neg", "Not", "Arith", "DateShift", "Compare", "And", "Or", "InList", "Between",
               "IsMissing", "TextMatch", "DateWindow", "DaysBetween", "YearsBetween", "Agg"}
-    wanted |= {f"Agg:{f}" for f in ("count", "count_distinct", "sum", "avg", "min", "max")}
+    wanted |= {f"Agg:{f}" for f in ("count", "count_distinct", "sum", "avg", "min", "max", "most_frequent", "first",
+                                    "last", "share")}
     wanted |= {f"Compare:{op}" for op in ("=", "!=", "<", "<=", ">", ">=")}
     wanted |= {f"TextMatch:{op}" for op in ("like", "contains", "starts_with")}
     wanted |= {f"Arith:{op}" for op in "+-*/"} | {f"DateShift:{u}" for u in ("day", "month", "year")}

@@ -89,6 +89,12 @@ feature c_min_timestamp = min(orders.ordered_at)
 feature c_count_text = count(orders.channel)
 feature c_max_text = max(orders.channel)
 feature c_after_first = sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
+feature c_most_frequent_text = most_frequent(orders.channel)
+feature c_most_frequent_bool = most_frequent(orders.coupon where channel = "web")
+feature c_first_text = first(orders.channel where coupon)
+feature c_last_timestamp = last(orders.ordered_at in last 90 days)
+feature c_share = share(orders.amount where channel = "web")
+feature c_share_count = share(orders in last 90 days where coupon)
 segmentation c_cases { a = c_sum > 100  else b }
 segment c_case_ref = c_cases.a
 segmentation c_bucket = bucket(c_sum, [10, 100])
@@ -135,6 +141,8 @@ def fragments(dialect: str) -> list[tuple[str, str]]:
             for projection in select.expressions:
                 if isinstance(projection, exp.Alias):
                     value = projection.this
+                    if cte_name.startswith("pick_") and projection.alias != "_key":
+                        value = select  # a picked value (most_frequent, first, last) is its whole CTE
                     where = select.args.get("where")
                     if cte_name.startswith("agg_") and where is not None and projection.alias != "_key":
                         # a filter shared by every aggregate of a stage is the aggregation's WHERE

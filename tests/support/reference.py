@@ -420,6 +420,10 @@ class Evaluator:
     def _aggregate(self, e: m.Agg, key):
         rows = [r for r in self.events[e.source].get(key, [])
                 if e.filter is None or self.expr(e.filter, key, r) is True]
+        if e.func == "share":
+            return self._share(e, key, rows)
+        if e.func in ("first", "last"):
+            return self._first_last(e, key, rows)
         if e.arg is None:
             if e.func != "count":
                 raise ValueError(f"{e.func} needs a value")
@@ -440,7 +444,37 @@ class Evaluator:
             return min(values)
         if e.func == "max":
             return max(values)
+        if e.func == "most_frequent":
+            # the most events; among equally many, the smallest value
+            counts: dict[object, int] = {}
+            for v in values:
+                counts[v] = counts.get(v, 0) + 1
+            top = max(counts.values())
+            return min(v for v, n in counts.items() if n == top)
         raise ValueError(f"unknown aggregate {e.func!r}")
+
+    def _first_last(self, e: m.Agg, key, rows: list[Row]):
+        """The value of the earliest (latest) event with one; at equal times, the smallest value."""
+        at = self.ir.events[e.source].at
+        timed = [(r[at], v) for r in rows for v in [self.expr(e.arg, key, r)] if v is not None]
+        if not timed:
+            return None
+        edge = (min if e.func == "first" else max)(t for t, _ in timed)
+        return min(v for t, v in timed if t == edge)
+
+    def _share(self, e: m.Agg, key, rows: list[Row]):
+        """The part of the whole: sums of the value (or counts of events) where the part's condition is true."""
+        inside = [self.expr(e.part, key, r) is True for r in rows]
+        if e.arg is None:
+            whole, part = len(rows), sum(inside)
+            return None if whole == 0 else part / whole
+        values = [(self.expr(e.arg, key, r), p) for r, p in zip(rows, inside)]
+        values = [(v, p) for v, p in values if v is not None]
+        if not values:
+            return None
+        whole_sum = float(sum(_nine_places(v) for v, _ in values))
+        part_sum = float(sum((_nine_places(v) for v, p in values if p), decimal.Decimal(0)))
+        return None if whole_sum == 0 else part_sum / whole_sum
 
     def _x_MemberAgg(self, e, key, event):
         raise ValueError("member aggregates belong to reports, not to members")

@@ -26,7 +26,7 @@ EXPECTED_SCHEMA = {
     "orders": [
         ("order_id", "BIGINT"), ("customer_id", "BIGINT"), ("ordered_at", "TIMESTAMP"), ("amount", "DOUBLE"),
         ("margin", "DOUBLE"), ("channel", "VARCHAR"), ("coupon_used", "BOOLEAN"), ("items", "INTEGER"),
-        ("category", "VARCHAR"),
+        ("category", "VARCHAR"), ("shipping", "VARCHAR"),
     ],
     "web_events": [
         ("customer_id", "BIGINT"), ("event_time", "TIMESTAMP"), ("type", "VARCHAR"), ("page", "VARCHAR"),
@@ -39,6 +39,12 @@ EXPECTED_SCHEMA = {
     "invoices": [
         ("invoice_id", "BIGINT"), ("account_id", "BIGINT"), ("issued_at", "DATE"), ("amount", "DOUBLE"),
         ("status", "VARCHAR"),
+    ],
+    "answers": [
+        ("customer_id", "BIGINT"), ("question", "VARCHAR"), ("answer", "VARCHAR"), ("answered_at", "TIMESTAMP"),
+    ],
+    "contacts": [
+        ("customer_id", "BIGINT"), ("contacted_at", "TIMESTAMP"), ("topic", "VARCHAR"), ("channel", "VARCHAR"),
     ],
 }
 
@@ -76,15 +82,15 @@ def con(paths: dict[str, pathlib.Path]) -> duckdb.DuckDBPyConnection:
 # --- the call itself -------------------------------------------------------------------------------
 
 
-def test_writes_the_five_tables_and_reports_progress(paths, steps):
-    assert set(paths) == {"customers", "orders", "web_events", "accounts", "invoices"}
+def test_writes_the_seven_tables_and_reports_progress(paths, steps):
+    assert set(paths) == {"customers", "orders", "web_events", "accounts", "invoices", "answers", "contacts"}
     out_dir = paths["customers"].parent
     for name, path in paths.items():
         assert path == out_dir / f"{name}.parquet"
         assert path.is_file() and path.stat().st_size > 0
     # no temporary files are left behind
     assert sorted(p.name for p in out_dir.iterdir()) == sorted(f"{n}.parquet" for n in paths)
-    assert steps == ["customers", "orders", "web_events", "accounts", "invoices"]
+    assert steps == ["customers", "orders", "web_events", "answers", "contacts", "accounts", "invoices"]
 
 
 def test_creates_missing_directories_and_replaces_existing_files(tmp_path):
@@ -182,7 +188,8 @@ def test_referential_integrity(con):
 def test_no_missing_values_where_none_are_documented(con):
     for table, columns in EXPECTED_SCHEMA.items():
         for column, _ in columns:
-            if (table, column) in {("customers", c) for c in ("gender", "birth_date", "income", "city", "account_id")}:
+            if (table, column) in {("customers", c) for c in ("gender", "birth_date", "income", "city", "account_id")} \
+                    | {("answers", "answer")}:  # a skipped question
                 continue
             assert _one(con, f"SELECT count(*) FROM {table} WHERE {column} IS NULL") == 0, (table, column)
 
@@ -212,6 +219,12 @@ def test_missing_value_shares(con, column, low, high):
     ("SELECT plan FROM accounts", {"free", "team", "business", "enterprise"}),
     ("SELECT tech_stack FROM accounts", {"aws", "gcp", "azure", "on-prem"}),
     ("SELECT status FROM invoices", {"paid", "open", "overdue"}),
+    ("SELECT shipping FROM orders", {"express", "standard", "pickup"}),
+    ("SELECT question FROM answers", {"values", "lifestyle", "interest", "need", "personality"}),
+    ("SELECT answer FROM answers WHERE question = 'need'",
+     {"low_price", "choice", "fast_delivery", "advice", None}),
+    ("SELECT topic FROM contacts", {"product_advice", "delivery", "returns", "payment"}),
+    ("SELECT channel FROM contacts", {"chat", "phone", "email"}),
 ])
 def test_categorical_domains_are_used_in_full(con, sql, allowed):
     # every documented value occurs, and nothing else does
@@ -368,3 +381,39 @@ def test_email_events_only_for_opted_in_customers(con):
     assert _one(con, "SELECT count(*) FROM web_events JOIN customers USING (customer_id) "
                      "WHERE type LIKE 'email%' AND NOT email_opt_in") == 0
     assert _one(con, "SELECT count(*) FROM web_events WHERE type LIKE 'email%'") > 0
+
+
+# --- survey answers and support contacts (segdsl.tools.survey) ---------------------------------------------
+
+
+def test_survey_answers_have_waves_changes_and_skips(con):
+    respondents = _one(con, "SELECT count(DISTINCT customer_id) FROM answers") / N
+    assert 0.25 <= respondents <= 0.40
+    # one wave answers every question at one moment; some customers answer again later
+    assert _one(con, "SELECT count(*) FROM (SELECT customer_id, answered_at FROM answers GROUP BY ALL "
+                     "HAVING count(*) <> 5)") == 0
+    waves = dict(con.execute("SELECT n, count(*) FROM (SELECT customer_id, count(DISTINCT answered_at) AS n "
+                             "FROM answers GROUP BY 1) GROUP BY 1").fetchall())
+    assert set(waves) <= {1, 2, 3} and waves[1] > waves.get(2, 0) > 0
+    changed = _one(con, "SELECT count(*) FROM (SELECT customer_id, question FROM answers WHERE answer IS NOT NULL "
+                        "GROUP BY ALL HAVING count(DISTINCT answer) > 1)")
+    assert changed > 0
+    skipped = _one(con, "SELECT avg((answer IS NULL)::INTEGER) FROM answers")
+    assert 0.03 <= skipped <= 0.09
+    assert _one(con, "SELECT count(*) FROM answers JOIN customers USING (customer_id) "
+                     "WHERE answered_at::DATE < signup_date") == 0
+
+
+def test_needs_show_in_behaviour(con):
+    # who says they need fast delivery ships express more; who needs advice contacts support more
+    express = dict(con.execute("""
+        WITH need AS (SELECT DISTINCT customer_id FROM answers WHERE answer = 'fast_delivery')
+        SELECT customer_id IN (SELECT customer_id FROM need), avg((shipping = 'express')::INTEGER)
+        FROM orders GROUP BY 1""").fetchall())
+    assert express[True] > 2 * express[False]
+    advice = dict(con.execute("""
+        WITH need AS (SELECT DISTINCT customer_id FROM answers WHERE answer = 'advice')
+        SELECT c.customer_id IN (SELECT customer_id FROM need), count(t.customer_id) / count(DISTINCT c.customer_id)
+        FROM customers c LEFT JOIN contacts t ON t.customer_id = c.customer_id AND t.topic = 'product_advice'
+        GROUP BY 1""").fetchall())
+    assert advice[True] > 2 * advice[False]

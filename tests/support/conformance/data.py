@@ -245,8 +245,41 @@ POPULATION = Table(
     ),
 )
 
+# Survey answers: the latest answer per question (first/last), ties in time and in counts (most_frequent),
+# answers that differ by case only, missing answers, and scores to share.
+ANSWERS = Table(
+    "answers",
+    (("customer_id", "int"), ("question", "text"), ("answer", "text"), ("answered_at", "ts"), ("score", "float"),
+     ("answered_on", "date"), ("agrees", "bool")),
+    (
+        (1, "diet", "vegan", TS(2025, 1, 10, 9, 0, 0), 2.0, D(2025, 1, 10), True),
+        (1, "diet", "meat", TS(2026, 3, 1, 9, 0, 0), 1.0, D(2026, 3, 1), False),  # changed mind: last is meat
+        (1, "diet", "fish", TS(2026, 7, 1, 0, 0, 0), 4.0, D(2026, 7, 1), True),  # after as_of: never counts
+        (1, "sport", "run", TS(2026, 3, 1, 9, 0, 0), 0.5, D(2026, 3, 1), True),  # same time as meat
+        (2, "diet", "vegan", TS(2026, 5, 1, 8, 0, 0), 1.5, D(2026, 5, 1), True),
+        (2, "diet", "Vegan", TS(2026, 5, 1, 8, 0, 0), 2.5, D(2026, 5, 1), None),  # same time: V < v by code point
+        (2, "diet", None, TS(2026, 6, 1, 8, 0, 0), 3.0, D(2026, 6, 1), False),  # missing answer: skipped
+        (2, "sport", "swim", TS(2026, 6, 1, 8, 0, 0), None, D(2026, 6, 1), True),  # missing score
+        (5, "diet", "meat", TS(2026, 6, 30, 23, 59, 59), 0.0, D(2026, 6, 30), False),  # a share of zero
+        (5, "diet", "fish", TS(2026, 6, 30, 23, 59, 59), 0.0, D(2026, 6, 30), True),  # the whole is 0: missing
+        (6, "sport", "run", TS(2024, 3, 1, 0, 0, 0), 1.25, D(2024, 3, 1), True),
+        (6, "sport", "swim", TS(2024, 3, 2, 0, 0, 0), 1.25, D(2024, 3, 2), True),
+        (6, "sport", "swim", TS(2024, 3, 3, 0, 0, 0), 1.25, D(2024, 3, 3), False),  # swim twice: most frequent
+        (6, "sport", "run ", TS(2024, 3, 30, 0, 0, 0), 1.25, D(2024, 3, 30), True),  # trailing space: not run
+        (7, "sport", "yoga", None, 9.0, None, True),  # no time: never counts
+        (8, "diet", "b", TS(2026, 2, 1, 9, 0, 0), 1.0, D(2026, 2, 1), True),
+        (8, "diet", "a", TS(2026, 2, 2, 9, 0, 0), 1.0, D(2026, 2, 1), True),  # same day, later time
+        (8, "diet", "b", TS(2026, 2, 3, 9, 0, 0), 1.0, D(2026, 2, 3), False),
+        (8, "diet", "a", TS(2026, 2, 4, 9, 0, 0), 1.0, D(2026, 2, 4), False),  # a and b twice: a is the smaller
+        (9, "diet", "Łódź", TS(2026, 6, 10, 0, 0, 0), -1.0, D(2026, 6, 10), True),  # negative scores
+        (9, "diet", "Zürich", TS(2026, 6, 10, 0, 0, 0), 3.0, D(2026, 6, 10), False),  # Z < Ł by code point
+        (12, "sport", "run", TS(2026, 6, 20, 0, 0, 0), 1.0, D(2026, 6, 20), True),
+        (99, "diet", "vegan", TS(2026, 6, 1, 0, 0, 0), 1.0, D(2026, 6, 1), True),  # unknown member
+    ),
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (CUSTOMERS, ORDERS, WEB_EVENTS, ACCOUNTS, INVOICES, HOSTILE,
-                                                 HOSTILE_EVENTS, VISITS, PAYMENTS, POPULATION)}
+                                                 HOSTILE_EVENTS, VISITS, PAYMENTS, POPULATION, ANSWERS)}
 
 
 def as_utc(value: object) -> object:

@@ -175,6 +175,24 @@ MAX(e."channel") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DA
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
 toFloat64(toString(SUM(CAST(e."amount" AS Nullable(Decimal(38, 9)))))) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND toTimeZone(e."ordered_at", 'UTC') > DATE_ADD(DAY, -30, p."c_max_timestamp")
 
+-- c_most_frequent_text: most_frequent(orders.channel)
+SELECT "_key", "_v" AS "_orders_23" FROM (SELECT "_key", "_v", ROW_NUMBER() OVER (PARTITION BY "_key" ORDER BY "_n" DESC, "_g") AS "_r" FROM (SELECT e."customer_id" AS "_key", e."channel" AS "_g", COUNT(*) AS "_n", MIN(e."channel") AS "_v" FROM "orders" AS e WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND NOT ((e."channel") IS NULL) GROUP BY e."customer_id", e."channel") AS c) AS r WHERE "_r" = 1
+
+-- c_most_frequent_bool: most_frequent(orders.coupon where channel = "web")
+SELECT "_key", "_v" AS "_orders_24" FROM (SELECT "_key", "_v", ROW_NUMBER() OVER (PARTITION BY "_key" ORDER BY "_n" DESC, "_g") AS "_r" FROM (SELECT e."customer_id" AS "_key", e."coupon" AS "_g", COUNT(*) AS "_n", MIN(e."coupon") AS "_v" FROM "orders" AS e WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND NOT ((e."coupon") IS NULL) AND (e."channel" = 'web') GROUP BY e."customer_id", e."coupon") AS c) AS r WHERE "_r" = 1
+
+-- c_first_text: first(orders.channel where coupon)
+SELECT "_key", "_v" AS "_orders_25" FROM (SELECT e."customer_id" AS "_key", e."channel" AS "_v", ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY toTimeZone(e."ordered_at", 'UTC') ASC, e."channel") AS "_r" FROM "orders" AS e WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND NOT ((e."channel") IS NULL) AND (e."coupon")) AS r WHERE "_r" = 1
+
+-- c_last_timestamp: last(orders.ordered_at in last 90 days)
+SELECT "_key", "_v" AS "_orders_26" FROM (SELECT e."customer_id" AS "_key", toTimeZone(e."ordered_at", 'UTC') AS "_v", ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY toTimeZone(e."ordered_at", 'UTC') DESC, toTimeZone(e."ordered_at", 'UTC')) AS "_r" FROM "orders" AS e WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND NOT ((toTimeZone(e."ordered_at", 'UTC')) IS NULL) AND ((CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) > CAST(DATE_ADD(DAY, -90, CURRENT_DATE()) AS Nullable(DATE)) AND CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()))) AS r WHERE "_r" = 1
+
+-- c_share: share(orders.amount where channel = "web")
+CAST((COALESCE(toFloat64(toString(SUM(CASE WHEN e."channel" = 'web' THEN CAST(e."amount" AS Nullable(Decimal(38, 9))) END))), 0)) AS Nullable(Float64)) / nullIf(CAST((toFloat64(toString(SUM(CAST(e."amount" AS Nullable(Decimal(38, 9))))))) AS Nullable(Float64)), 0) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
+-- c_share_count: share(orders in last 90 days where coupon)
+CAST((COUNT(CASE WHEN ((CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) > CAST(DATE_ADD(DAY, -90, CURRENT_DATE()) AS Nullable(DATE)) AND CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE())) AND (e."coupon") THEN 1 END)) AS Nullable(Float64)) / nullIf(CAST((COUNT(CASE WHEN (CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) > CAST(DATE_ADD(DAY, -90, CURRENT_DATE()) AS Nullable(DATE)) AND CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()) THEN 1 END)) AS Nullable(Float64)), 0) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p."c_sum" > 100 THEN 'a' ELSE 'b' END
 

@@ -175,6 +175,24 @@ MAX(e.`channel`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
 CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND e.`ordered_at` > p.`c_max_timestamp` + INTERVAL '-30' DAY
 
+-- c_most_frequent_text: most_frequent(orders.channel)
+SELECT `_key`, `_v` AS `_orders_23` FROM (SELECT `_key`, `_v`, ROW_NUMBER() OVER (PARTITION BY `_key` ORDER BY `_n` DESC, `_g` NULLS LAST) AS `_r` FROM (SELECT e.`customer_id` AS `_key`, e.`channel` AS `_g`, COUNT(*) AS `_n`, MIN(e.`channel`) AS `_v` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`channel`) IS NULL) GROUP BY e.`customer_id`, e.`channel`) AS c) AS r WHERE `_r` = 1
+
+-- c_most_frequent_bool: most_frequent(orders.coupon where channel = "web")
+SELECT `_key`, `_v` AS `_orders_24` FROM (SELECT `_key`, `_v`, ROW_NUMBER() OVER (PARTITION BY `_key` ORDER BY `_n` DESC, `_g` NULLS LAST) AS `_r` FROM (SELECT e.`customer_id` AS `_key`, e.`coupon` AS `_g`, COUNT(*) AS `_n`, MIN(e.`coupon`) AS `_v` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`coupon`) IS NULL) AND (e.`channel` = 'web') GROUP BY e.`customer_id`, e.`coupon`) AS c) AS r WHERE `_r` = 1
+
+-- c_first_text: first(orders.channel where coupon)
+SELECT `_key`, `_v` AS `_orders_25` FROM (SELECT e.`customer_id` AS `_key`, e.`channel` AS `_v`, ROW_NUMBER() OVER (PARTITION BY e.`customer_id` ORDER BY e.`ordered_at` ASC NULLS LAST, e.`channel` NULLS LAST) AS `_r` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`channel`) IS NULL) AND (e.`coupon`)) AS r WHERE `_r` = 1
+
+-- c_last_timestamp: last(orders.ordered_at in last 90 days)
+SELECT `_key`, `_v` AS `_orders_26` FROM (SELECT e.`customer_id` AS `_key`, e.`ordered_at` AS `_v`, ROW_NUMBER() OVER (PARTITION BY e.`customer_id` ORDER BY e.`ordered_at` DESC, e.`ordered_at` NULLS LAST) AS `_r` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`ordered_at`) IS NULL) AND ((CAST(e.`ordered_at` AS DATE) > CURRENT_DATE + INTERVAL '-90' DAY AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE))) AS r WHERE `_r` = 1
+
+-- c_share: share(orders.amount where channel = "web")
+CAST((COALESCE(CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) FILTER(WHERE e.`channel` = 'web') AS DOUBLE), 0)) AS DOUBLE) / NULLIF(CAST((CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE)) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_share_count: share(orders in last 90 days where coupon)
+CAST((COUNT(*) FILTER(WHERE ((CAST(e.`ordered_at` AS DATE) > CURRENT_DATE + INTERVAL '-90' DAY AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE)) AND (e.`coupon`))) AS DOUBLE) / NULLIF(CAST((COUNT(*) FILTER(WHERE (CAST(e.`ordered_at` AS DATE) > CURRENT_DATE + INTERVAL '-90' DAY AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE))) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p.`c_sum` > 100 THEN 'a' ELSE 'b' END
 

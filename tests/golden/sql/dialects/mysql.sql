@@ -119,10 +119,10 @@ COUNT(CASE WHEN (CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTE
 COUNT(DISTINCT CAST(e.`channel` AS BINARY)) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_sum: sum(orders.amount)
-CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_avg: avg(orders.amount)
-CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(COUNT(e.`amount`) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) / NULLIF(CAST(COUNT(e.`amount`) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_min_text: min(orders.channel)
 CAST(MIN(CAST(e.`channel` AS BINARY)) AS CHAR CHARACTER SET utf8mb4) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
@@ -173,7 +173,25 @@ COUNT(e.`channel`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 CAST(MAX(CAST(e.`channel` AS BINARY)) AS CHAR CHARACTER SET utf8mb4) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND e.`ordered_at` > DATE_ADD(p.`c_max_timestamp`, INTERVAL -30 DAY)
+CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND e.`ordered_at` > DATE_ADD(p.`c_max_timestamp`, INTERVAL -30 DAY)
+
+-- c_most_frequent_text: most_frequent(orders.channel)
+SELECT `_key`, `_v` AS `_orders_23` FROM (SELECT `_key`, `_v`, ROW_NUMBER() OVER (PARTITION BY `_key` ORDER BY `_n` DESC, CASE WHEN CAST(`_g` AS BINARY) IS NULL THEN 1 ELSE 0 END, CAST(`_g` AS BINARY)) AS `_r` FROM (SELECT e.`customer_id` AS `_key`, CAST(e.`channel` AS BINARY) AS `_g`, COUNT(*) AS `_n`, CAST(MIN(CAST(e.`channel` AS BINARY)) AS CHAR CHARACTER SET utf8mb4) AS `_v` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`channel`) IS NULL) GROUP BY e.`customer_id`, CAST(e.`channel` AS BINARY)) AS c) AS r WHERE `_r` = 1
+
+-- c_most_frequent_bool: most_frequent(orders.coupon where channel = "web")
+SELECT `_key`, `_v` AS `_orders_24` FROM (SELECT `_key`, `_v`, ROW_NUMBER() OVER (PARTITION BY `_key` ORDER BY `_n` DESC, CASE WHEN `_g` IS NULL THEN 1 ELSE 0 END, `_g`) AS `_r` FROM (SELECT e.`customer_id` AS `_key`, e.`coupon` AS `_g`, COUNT(*) AS `_n`, MIN(e.`coupon`) AS `_v` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`coupon`) IS NULL) AND (CAST(e.`channel` AS BINARY) = CAST('web' AS BINARY)) GROUP BY e.`customer_id`, e.`coupon`) AS c) AS r WHERE `_r` = 1
+
+-- c_first_text: first(orders.channel where coupon)
+SELECT `_key`, `_v` AS `_orders_25` FROM (SELECT e.`customer_id` AS `_key`, e.`channel` AS `_v`, ROW_NUMBER() OVER (PARTITION BY e.`customer_id` ORDER BY CASE WHEN e.`ordered_at` IS NULL THEN 1 ELSE 0 END, e.`ordered_at` ASC, CASE WHEN CAST(e.`channel` AS BINARY) IS NULL THEN 1 ELSE 0 END, CAST(e.`channel` AS BINARY)) AS `_r` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`channel`) IS NULL) AND (e.`coupon`)) AS r WHERE `_r` = 1
+
+-- c_last_timestamp: last(orders.ordered_at in last 90 days)
+SELECT `_key`, `_v` AS `_orders_26` FROM (SELECT e.`customer_id` AS `_key`, e.`ordered_at` AS `_v`, ROW_NUMBER() OVER (PARTITION BY e.`customer_id` ORDER BY e.`ordered_at` DESC, CASE WHEN e.`ordered_at` IS NULL THEN 1 ELSE 0 END, e.`ordered_at`) AS `_r` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`ordered_at`) IS NULL) AND ((CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTERVAL -90 DAY) AS DATE) AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE))) AS r WHERE `_r` = 1
+
+-- c_share: share(orders.amount where channel = "web")
+CAST((COALESCE(CAST(CAST(SUM(CASE WHEN CAST(e.`channel` AS BINARY) = CAST('web' AS BINARY) THEN CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN CAST(e.`channel` AS BINARY) = CAST('web' AS BINARY) THEN CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN CAST(e.`channel` AS BINARY) = CAST('web' AS BINARY) THEN CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END END), 0) AS DOUBLE), 0)) AS DOUBLE) / NULLIF(CAST((CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE)) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+
+-- c_share_count: share(orders in last 90 days where coupon)
+CAST((COUNT(CASE WHEN ((CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTERVAL -90 DAY) AS DATE) AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE)) AND (e.`coupon`) THEN 1 END)) AS DOUBLE) / NULLIF(CAST((COUNT(CASE WHEN (CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTERVAL -90 DAY) AS DATE) AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE) THEN 1 END)) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p.`c_sum` > 100 THEN 'a' ELSE 'b' END
@@ -200,10 +218,10 @@ e.`issued_on` <= CURRENT_DATE
 CAST(e.`account_id` AS BINARY)
 
 -- join of aggregates
-CAST(p.`account_id` AS BINARY) = a_invoices.`_key`
+p.`account_id` = a_invoices.`_probe` AND CAST(p.`account_id` AS BINARY) = a_invoices.`_key`
 
 -- k_total: sum(invoices.total)
-CAST(SUM(CAST(e.`total` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE e.`issued_on` <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`total`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`total` - TRUNCATE(e.`total`, 0)) * 1000000000) * FLOOR(ABS((e.`total` - TRUNCATE(e.`total`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN CAST(e.`total` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE e.`issued_on` <= CURRENT_DATE
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

@@ -119,10 +119,10 @@ COUNT(*) FILTER(WHERE (CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERV
 COUNT(DISTINCT e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_sum: sum(orders.amount)
-CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_avg: avg(orders.amount)
-CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) / NULLIF(CAST(COUNT(e."amount") AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION) / NULLIF(CAST(COUNT(e."amount") AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_min_text: min(orders.channel)
 MIN(e."channel" COLLATE "C") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
@@ -173,7 +173,25 @@ COUNT(e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 MAX(e."channel" COLLATE "C") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND e."ordered_at" > (p."c_max_timestamp" + INTERVAL '-30 DAY')
+CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND e."ordered_at" > (p."c_max_timestamp" + INTERVAL '-30 DAY')
+
+-- c_most_frequent_text: most_frequent(orders.channel)
+SELECT "_key", "_v" AS "_orders_23" FROM (SELECT "_key", "_v", ROW_NUMBER() OVER (PARTITION BY "_key" ORDER BY "_n" DESC NULLS LAST, "_g" COLLATE "C") AS "_r" FROM (SELECT e."customer_id" AS "_key", e."channel" AS "_g", COUNT(*) AS "_n", MIN(e."channel" COLLATE "C") AS "_v" FROM "orders" AS e WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND NOT ((e."channel") IS NULL) GROUP BY e."customer_id", e."channel") AS c) AS r WHERE "_r" = 1
+
+-- c_most_frequent_bool: most_frequent(orders.coupon where channel = "web")
+SELECT "_key", "_v" AS "_orders_24" FROM (SELECT "_key", "_v", ROW_NUMBER() OVER (PARTITION BY "_key" ORDER BY "_n" DESC NULLS LAST, "_g") AS "_r" FROM (SELECT e."customer_id" AS "_key", e."coupon" AS "_g", COUNT(*) AS "_n", BOOL_AND(e."coupon") AS "_v" FROM "orders" AS e WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND NOT ((e."coupon") IS NULL) AND (e."channel" = 'web') GROUP BY e."customer_id", e."coupon") AS c) AS r WHERE "_r" = 1
+
+-- c_first_text: first(orders.channel where coupon)
+SELECT "_key", "_v" AS "_orders_25" FROM (SELECT e."customer_id" AS "_key", e."channel" AS "_v", ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY e."ordered_at" ASC, e."channel" COLLATE "C") AS "_r" FROM "orders" AS e WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND NOT ((e."channel") IS NULL) AND (e."coupon")) AS r WHERE "_r" = 1
+
+-- c_last_timestamp: last(orders.ordered_at in last 90 days)
+SELECT "_key", "_v" AS "_orders_26" FROM (SELECT e."customer_id" AS "_key", e."ordered_at" AS "_v", ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY e."ordered_at" DESC NULLS LAST, e."ordered_at") AS "_r" FROM "orders" AS e WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND NOT ((e."ordered_at") IS NULL) AND ((CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL '-90 DAY' AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE))) AS r WHERE "_r" = 1
+
+-- c_share: share(orders.amount where channel = "web")
+CAST((COALESCE(CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) FILTER(WHERE e."channel" = 'web') AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) FILTER(WHERE e."channel" = 'web') AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END) FILTER(WHERE e."channel" = 'web'), 0) AS DOUBLE PRECISION), 0)) AS DOUBLE PRECISION) / NULLIF(CAST((CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION)) AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+
+-- c_share_count: share(orders in last 90 days where coupon)
+CAST((COUNT(*) FILTER(WHERE ((CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL '-90 DAY' AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE)) AND (e."coupon"))) AS DOUBLE PRECISION) / NULLIF(CAST((COUNT(*) FILTER(WHERE (CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL '-90 DAY' AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE))) AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p."c_sum" > 100 THEN 'a' ELSE 'b' END
@@ -203,7 +221,7 @@ e."account_id"
 p."account_id" = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-CAST(SUM(CAST(e."total" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) … WHERE e."issued_on" <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e."total") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."total") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."total") >= 4194304 THEN 0 ELSE CAST(SIGN((e."total" - TRUNC(e."total")) * 1000000000) * FLOOR(ABS((e."total" - TRUNC(e."total")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."total") >= 4194304 THEN CAST(e."total" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION) … WHERE e."issued_on" <= CURRENT_DATE
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

@@ -119,10 +119,10 @@ COUNT(*) FILTER(WHERE (DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')
 COUNT(DISTINCT e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_sum: sum(orders.amount)
-SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now')
+SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_avg: avg(orders.amount)
-CAST(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) AS REAL) / NULLIF(CAST(COUNT(e."amount") AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
+CAST(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) AS REAL) / NULLIF(CAST(COUNT(e."amount") AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_min_text: min(orders.channel)
 MIN(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
@@ -173,7 +173,25 @@ COUNT(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 MAX(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now') AND STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") > STRFTIME('%Y-%m-%d %H:%M:%f', STRFTIME('%Y-%m-%d %H:%M:%f', p."c_max_timestamp", '-30 days'))
+SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now') AND STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") > STRFTIME('%Y-%m-%d %H:%M:%f', STRFTIME('%Y-%m-%d %H:%M:%f', p."c_max_timestamp", '-30 days'))
+
+-- c_most_frequent_text: most_frequent(orders.channel)
+SELECT "_key", "_v" AS "_orders_23" FROM (SELECT "_key", "_v", ROW_NUMBER() OVER (PARTITION BY "_key" ORDER BY "_n" DESC, "_g" COLLATE BINARY NULLS LAST) AS "_r" FROM (SELECT e."customer_id" AS "_key", e."channel" AS "_g", COUNT(*) AS "_n", MIN(e."channel") AS "_v" FROM "orders" AS e WHERE DATE(e."ordered_at") <= DATE('now') AND NOT ((e."channel") IS NULL) GROUP BY e."customer_id", e."channel") AS c) AS r WHERE "_r" = 1
+
+-- c_most_frequent_bool: most_frequent(orders.coupon where channel = "web")
+SELECT "_key", "_v" AS "_orders_24" FROM (SELECT "_key", "_v", ROW_NUMBER() OVER (PARTITION BY "_key" ORDER BY "_n" DESC, "_g" NULLS LAST) AS "_r" FROM (SELECT e."customer_id" AS "_key", e."coupon" AS "_g", COUNT(*) AS "_n", MIN(e."coupon") AS "_v" FROM "orders" AS e WHERE DATE(e."ordered_at") <= DATE('now') AND NOT ((e."coupon") IS NULL) AND (e."channel" COLLATE BINARY = 'web') GROUP BY e."customer_id", e."coupon") AS c) AS r WHERE "_r" = 1
+
+-- c_first_text: first(orders.channel where coupon)
+SELECT "_key", "_v" AS "_orders_25" FROM (SELECT e."customer_id" AS "_key", e."channel" AS "_v", ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") ASC NULLS LAST, e."channel" COLLATE BINARY NULLS LAST) AS "_r" FROM "orders" AS e WHERE DATE(e."ordered_at") <= DATE('now') AND NOT ((e."channel") IS NULL) AND (e."coupon")) AS r WHERE "_r" = 1
+
+-- c_last_timestamp: last(orders.ordered_at in last 90 days)
+SELECT "_key", "_v" AS "_orders_26" FROM (SELECT e."customer_id" AS "_key", e."ordered_at" AS "_v", ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") DESC, STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") NULLS LAST) AS "_r" FROM "orders" AS e WHERE DATE(e."ordered_at") <= DATE('now') AND NOT ((e."ordered_at") IS NULL) AND ((DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')) AND DATE(e."ordered_at") <= DATE(DATE('now'))))) AS r WHERE "_r" = 1
+
+-- c_share: share(orders.amount where channel = "web")
+CAST((COALESCE(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32) FILTER(WHERE e."channel" COLLATE BINARY = 'web'), SUM(CAST(e."amount" AS INTEGER) & 4294967295) FILTER(WHERE e."channel" COLLATE BINARY = 'web'), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER)) FILTER(WHERE e."channel" COLLATE BINARY = 'web')), 0)) AS REAL) / NULLIF(CAST((SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER)))) AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
+
+-- c_share_count: share(orders in last 90 days where coupon)
+CAST((COUNT(*) FILTER(WHERE ((DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')) AND DATE(e."ordered_at") <= DATE(DATE('now')))) AND (e."coupon"))) AS REAL) / NULLIF(CAST((COUNT(*) FILTER(WHERE (DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')) AND DATE(e."ordered_at") <= DATE(DATE('now'))))) AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p."c_sum" > 100 THEN 'a' ELSE 'b' END
@@ -203,7 +221,7 @@ e."account_id" COLLATE BINARY
 p."account_id" COLLATE BINARY = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-SEGDSL_EXACT(SUM(CAST(e."total" AS INTEGER)), SUM(CAST(ROUND((e."total" - CAST(e."total" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."issued_on") <= DATE('now')
+SEGDSL_EXACT(SUM(CAST(e."total" AS INTEGER) >> 32), SUM(CAST(e."total" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."total" - CAST(e."total" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."issued_on") <= DATE('now')
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

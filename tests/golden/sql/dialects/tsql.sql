@@ -175,6 +175,24 @@ MAX(e.[channel] COLLATE Latin1_General_100_BIN2) … WHERE CAST(e.[ordered_at] A
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
 CAST(SUM(CAST(e.[amount] AS NUMERIC(38, 9))) AS FLOAT) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE) AND e.[ordered_at] > DATEADD(DAY, -30, p.[c_max_timestamp])
 
+-- c_most_frequent_text: most_frequent(orders.channel)
+SELECT [_key], [_v] AS [_orders_23] FROM (SELECT [_key] AS [_key], [_v] AS [_v], ROW_NUMBER() OVER (PARTITION BY [_key] ORDER BY [_n] DESC, CASE WHEN [_g] COLLATE Latin1_General_100_BIN2 IS NULL THEN 1 ELSE 0 END, [_g] COLLATE Latin1_General_100_BIN2) AS [_r] FROM (SELECT e.[customer_id] AS [_key], e.[channel] COLLATE Latin1_General_100_BIN2 AS [_g], COUNT(*) AS [_n], MIN(e.[channel] COLLATE Latin1_General_100_BIN2) AS [_v] FROM [orders] AS e WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE) AND NOT ((e.[channel]) IS NULL) GROUP BY e.[customer_id], e.[channel] COLLATE Latin1_General_100_BIN2) AS c) AS r WHERE [_r] = 1
+
+-- c_most_frequent_bool: most_frequent(orders.coupon where channel = "web")
+SELECT [_key], [_v] AS [_orders_24] FROM (SELECT [_key] AS [_key], [_v] AS [_v], ROW_NUMBER() OVER (PARTITION BY [_key] ORDER BY [_n] DESC, CASE WHEN [_g] IS NULL THEN 1 ELSE 0 END, [_g]) AS [_r] FROM (SELECT e.[customer_id] AS [_key], e.[coupon] AS [_g], COUNT(*) AS [_n], MIN(CAST(e.[coupon] AS INTEGER)) AS [_v] FROM [orders] AS e WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE) AND NOT ((e.[coupon]) IS NULL) AND (e.[channel] COLLATE Latin1_General_100_BIN2 = N'web') GROUP BY e.[customer_id], e.[coupon]) AS c) AS r WHERE [_r] = 1
+
+-- c_first_text: first(orders.channel where coupon)
+SELECT [_key], [_v] AS [_orders_25] FROM (SELECT e.[customer_id] AS [_key], e.[channel] AS [_v], ROW_NUMBER() OVER (PARTITION BY e.[customer_id] ORDER BY CASE WHEN e.[ordered_at] IS NULL THEN 1 ELSE 0 END, e.[ordered_at] ASC, CASE WHEN e.[channel] COLLATE Latin1_General_100_BIN2 IS NULL THEN 1 ELSE 0 END, e.[channel] COLLATE Latin1_General_100_BIN2) AS [_r] FROM [orders] AS e WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE) AND NOT ((e.[channel]) IS NULL) AND (e.[coupon]) = 1) AS r WHERE [_r] = 1
+
+-- c_last_timestamp: last(orders.ordered_at in last 90 days)
+SELECT [_key], [_v] AS [_orders_26] FROM (SELECT e.[customer_id] AS [_key], e.[ordered_at] AS [_v], ROW_NUMBER() OVER (PARTITION BY e.[customer_id] ORDER BY e.[ordered_at] DESC, CASE WHEN e.[ordered_at] IS NULL THEN 1 ELSE 0 END, e.[ordered_at]) AS [_r] FROM [orders] AS e WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE) AND NOT ((e.[ordered_at]) IS NULL) AND ((CAST(e.[ordered_at] AS DATE) > CAST(DATEADD(DAY, -90, CAST(GETDATE() AS DATE)) AS DATE) AND CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)))) AS r WHERE [_r] = 1
+
+-- c_share: share(orders.amount where channel = "web")
+CAST((COALESCE(CAST(SUM(CASE WHEN e.[channel] COLLATE Latin1_General_100_BIN2 = N'web' THEN CAST(e.[amount] AS NUMERIC(38, 9)) END) AS FLOAT), 0)) AS FLOAT) / NULLIF(CAST((CAST(SUM(CAST(e.[amount] AS NUMERIC(38, 9))) AS FLOAT)) AS FLOAT), 0) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
+-- c_share_count: share(orders in last 90 days where coupon)
+CAST((COUNT(CASE WHEN ((CAST(e.[ordered_at] AS DATE) > CAST(DATEADD(DAY, -90, CAST(GETDATE() AS DATE)) AS DATE) AND CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE))) AND (e.[coupon]) = 1 THEN 1 END)) AS FLOAT) / NULLIF(CAST((COUNT(CASE WHEN (CAST(e.[ordered_at] AS DATE) > CAST(DATEADD(DAY, -90, CAST(GETDATE() AS DATE)) AS DATE) AND CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)) THEN 1 END)) AS FLOAT), 0) … WHERE CAST(e.[ordered_at] AS DATE) <= CAST(GETDATE() AS DATE)
+
 -- c_cases: c_sum > 100  else b }
 CASE WHEN p.[c_sum] > 100 THEN 'a' ELSE 'b' END
 
