@@ -271,3 +271,13 @@ def test_the_same_file_on_every_engine(name: str, demo_db: Path, model_file: Pat
     mine = (tmp_path / f"{name}.csv").read_text(encoding="utf-8").split("\n")
     duck = (tmp_path / "duckdb.csv").read_text(encoding="utf-8").split("\n")
     assert mine[0] == duck[0] and sorted(mine) == sorted(duck)  # the same header and lines, in any order
+
+
+def test_a_long_lift_report_formats_over_lines() -> None:
+    text = MODEL + ("report win_back_lift = lift of win_back_test measure exists(orders in next 30 days), "
+                    "sum(orders.amount in next 30 days) against control\n").replace("against control",
+                                                                                     "against campaign")
+    formatted = format_text(text, "m.seg")
+    assert ("report win_back_lift = lift of win_back_test\n  measure exists(orders in next 30 days), "
+            "sum(orders.amount in next 30 days)\n  against campaign\n") in formatted
+    assert without_spans(parse(formatted, "m.seg")) == without_spans(parse(text, "m.seg"))
