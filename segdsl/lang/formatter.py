@@ -292,7 +292,15 @@ class _Printer:
         if isinstance(d, s.Segmentation):
             return self.cases(d)
         if isinstance(d, s.Report):
-            return [Line(0, self.report(d), _spans(d, []))]
+            flat = self.report(d)
+            if d.kind == "lift" and len(flat) > WIDTH:  # the holdout, its outcomes and its control a line each
+                head = "report " + (f"{self.name(d.name)} = " if d.name is not None else "")
+                lines = [Line(0, f"{head}lift of {self.name(d.subjects[0])}", [(d.span.line, d.span.column)]),
+                         Line(2, "measure " + ", ".join(self.expr(x) for x in d.measures), _spans(d.measures, []))]
+                if d.against is not None:
+                    lines.append(Line(2, f"against {self.name(d.against)}", _spans(d.against, [])))
+                return lines
+            return [Line(0, flat, _spans(d, []))]
         if isinstance(d, s.Exclusive):
             return [Line(0, "exclusive " + ", ".join(self.name(n) for n in d.segments), _spans(d, []))]
         if isinstance(d, s.Audience):
