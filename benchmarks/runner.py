@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import data as data_sets
-from . import handsql, models, traits_case
+from . import engines_case, handsql, lsp_latency, models, polars_case, traits_case
 from .compare import compare
 
 AS_OF = dt.date(2026, 6, 30)
@@ -32,7 +32,7 @@ GIB = 1024 ** 3
 SCALING = (1, 10, 50, 100)
 # Which case each entry of the goal figures belongs to.
 RATIO_CASES = {"hand": 1, "scaling": 2, "scaling_own": 2, "pandas": 3, "compile": 5, "check": 5, "memory": 6,
-               "spark": 7, "traits": 10}
+               "spark": 7, "polars": 13, "polars_fixed": 13, "lsp": 9, "traits": 10}
 COMPILE_FEATURES, COMPILE_SEGMENTS = 250, 250
 TABLES = ("customers", "orders", "web_events")
 
@@ -678,6 +678,14 @@ class Bench:
                 step(3, label, self.pandas, ds)
             if 10 in cases and n <= 1_000_000:
                 step(10, label, self.traits, ds)
+            if 13 in cases:
+                step(13, label, polars_case.run, self, ds)
+        if 13 in cases:
+            self.say("\ncase 13: fixed cost of segdsl run")
+            step(13, "", polars_case.fixed_cost, self)
+        if 9 in cases:
+            self.say("\ncase 9: language server latency")
+            step(9, "", lsp_latency.run, self)
         if 6 in cases:
             ds = self.data(max(args.sizes))
             self.say(f"\ncase 6: memory at {size_label(ds.customers)} customers")
@@ -687,6 +695,11 @@ class Bench:
             ds = self.data(spark_size)
             self.say(f"\ncase 7: Spark at {size_label(ds.customers)} customers")
             step(7, size_label(ds.customers), self.spark, ds)
+        if 12 in cases:
+            for n in engines_case.sizes(args.sizes):
+                ds = self.data(n)
+                self.say(f"\ncase 12: engines at {size_label(n)} customers")
+                step(12, "", engines_case.run_size, self, ds)  # its figures are replaced per engine and size
         self.res.goals = self.goals()
         runs: dict[str, dict[str, list[str]]] = {}
         for r in self.res.rows:
@@ -717,7 +730,8 @@ class Bench:
             if case_of != case or key not in self._ratios:
                 continue
             value = self._ratios[key]
-            if isinstance(value, dict) and not whole and key in ("hand", "scaling", "scaling_own", "pandas", "traits"):
+            per_size = ("hand", "scaling", "scaling_own", "pandas", "polars", "traits")
+            if isinstance(value, dict) and not whole and key in per_size:
                 for n in [n for n in value if size_label(int(n)) == size]:
                     del value[n]
             else:
@@ -810,12 +824,15 @@ class Bench:
         out.append(("7. Spark local mode: same membership as DuckDB (time reported, no goal)",
                     (f"{size_label(sp[0])}: {sp[1]:.1f} s; membership " + ("equal" if sp[2] else "DIFFERENT"))
                     if sp else "not measured", sp[2] if sp else None))
+        out += lsp_latency.goals(r)
         tr = r.get("traits", {})
         out.append(("10. trait aggregates (most_frequent, first, last, share): time against count() and hand SQL, "
                     "same result (no goal)",
                     "; ".join(f"{size_label(int(n))}: {b:.2f} × baseline, {h:.2f} × hand"
                               + ("" if equal else " (results differ)") for n, (b, h, equal) in sorted(tr.items()))
                     or "not measured", all(equal for _, _, equal in tr.values()) if tr else None))
+        out += engines_case.goals(r)
+        out += polars_case.goals(r, size_label)
         return out
 
 
@@ -918,12 +935,14 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
               "high-water mark (`VmHWM`, read every 20 ms): `wait4`'s figure for a child also counts the "
               "memory of the benchmark process that started it.",
               "7. **Spark.** The model compiled for `spark`, run by Spark in local mode on the same Parquet "
-              "files (session time zone UTC); the members are compared with DuckDB's."]
+              "files (session time zone UTC); the members are compared with DuckDB's.",
+              engines_case.HOW]
     if res.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in res.notes]
-    analysis = Path(__file__).with_name("analysis.md")
-    if analysis.is_file():
-        lines += ["", analysis.read_text(encoding="utf-8").rstrip()]
+    for name in ("analysis.md", "engines_analysis.md"):
+        analysis = Path(__file__).with_name(name)
+        if analysis.is_file():
+            lines += ["", analysis.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"
 
 
@@ -933,7 +952,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="customer counts, comma-separated: 100k,1m,10m (default), or 100k with --quick")
     p.add_argument("--repeat", type=int, default=None, help="timed runs per variant (default 3; 1 with --quick)")
     p.add_argument("--quick", action="store_true", help="one run per variant, no warm-up, 100k customers by default")
-    p.add_argument("--cases", default="1,2,3,4,5,6,7,10", help="which cases to run, e.g. 1,2,5")
+    p.add_argument("--cases", default="1,2,3,4,5,6,7,9,10,12,13", help="which cases to run, e.g. 1,2,5")
+    p.add_argument("--engines", type=engines_case.engine_list, default=engines_case.default_engines(),
+                   help="case 12: which engines, comma-separated (default: postgres,mysql,sqlite,clickhouse,spark)")
     p.add_argument("--data", default=os.environ.get("SEGDSL_BENCH_DATA",
                                                       str(Path(tempfile.gettempdir()) / "segdsl-bench")),
                    help="folder for generated data sets, reused between runs (default: $SEGDSL_BENCH_DATA or "

@@ -1,7 +1,7 @@
-"""Activation: audience files for ad and e-mail platforms, and the lift of a holdout.
+"""Activation: audience files for ad and e-mail platforms, and the history of memberships.
 
 Needs the ``activation`` extra (``pip install "segdsl[activation]"``: pyarrow
-and phonenumbers); ``segdsl.activation.lift`` needs only scipy.
+and phonenumbers). The lift of a holdout is a report (`segdsl.reports.lift`).
 
 - `destinations`: the registry (`get("meta")`, `DESTINATIONS`) — each
   destination's columns, normalisation rules and hashing, with the platform
@@ -11,8 +11,8 @@ and phonenumbers); ``segdsl.activation.lift`` needs only scipy.
   with an `AudienceReport` of missing and invalid values per rule.
 - `writer.write_audience`: streams batches into the destination's file,
   renamed into place at the end.
-- `lift.lift`: per-arm aggregates in, rates or means, lifts, intervals,
-  p-values and minimum detectable effects out.
+- `export`: an `audience` of a model written as its destination's file, in
+  full or as the members who entered and left since a snapshot.
 - `history`: snapshots of a model's membership kept in a store, the
   entered and exited members between them, and diffs (`segdsl snapshot`,
   `history`, `diff`); `store` is the layout and the SQL every store shares,

@@ -14,13 +14,14 @@ older one stays intact on failure.
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-import pyarrow as pa
-import pyarrow.compute as pc
+from .lazy import pa
+from .lazy import pc
 
 from ..sql.options import OutputColumn
 from ..lang.diagnostics import error
@@ -37,7 +38,7 @@ def target_type(source: pa.DataType | None, column: OutputColumn) -> pa.DataType
     """The Arrow type of an output column that the engine declared as `source` (None: not declared)."""
     t = column.type
     if source is None:
-        return _LANGUAGE_TYPES[t] if t is not T.NUMBER else pa.int64() if column.integral else pa.float64()
+        return _language_type(t) if t is not T.NUMBER else pa.int64() if column.integral else pa.float64()
     s = _storage(source)
     if pa.types.is_dictionary(s):
         s = s.value_type
@@ -67,8 +68,9 @@ def target_type(source: pa.DataType | None, column: OutputColumn) -> pa.DataType
     return s
 
 
-_LANGUAGE_TYPES = {T.BOOL: pa.bool_(), T.TEXT: pa.string(), T.DATE: pa.date32(), T.TIMESTAMP: pa.timestamp("us"),
-                   T.ANY: pa.string()}
+def _language_type(t: T) -> pa.DataType:
+    return {T.BOOL: pa.bool_(), T.TEXT: pa.string(), T.DATE: pa.date32(), T.TIMESTAMP: pa.timestamp("us"),
+            T.ANY: pa.string()}[t]
 
 
 def schema_for(source: pa.Schema | None, columns: Sequence[OutputColumn]) -> pa.Schema:
@@ -112,6 +114,9 @@ def convert(array: pa.Array, target: pa.DataType) -> pa.Array:
         if pa.types.is_timestamp(a.type):
             return _naive(a).cast(target)
         return a.cast(target)
+    if pa.types.is_integer(target) and (pa.types.is_floating(a.type) or pa.types.is_string(a.type)
+                                        or pa.types.is_large_string(a.type)):
+        _check_whole_range(a)
     if pa.types.is_integer(target) or pa.types.is_floating(target):
         if pa.types.is_string(a.type) or pa.types.is_large_string(a.type):
             return a.cast(pa.string()).cast(target)
@@ -121,6 +126,22 @@ def convert(array: pa.Array, target: pa.DataType) -> pa.Array:
             return a.cast(pa.string()).cast(target)
         return a.cast(target, safe=not pa.types.is_floating(target))
     return a.cast(target)
+
+
+_INT64_LIMIT = 2.0 ** 63
+
+
+def _check_whole_range(a: pa.Array) -> None:
+    """A whole number that an engine computed as a real number beyond 64 bits (SQLite turns an integer
+    sum or product that overflows into one) is an overflow (engines.overflow), not a failed cast."""
+    try:
+        values = a.cast(pa.float64())
+    except pa.ArrowInvalid:
+        return  # not numbers: the cast that follows says so
+    if len(values) and values.null_count < len(values):
+        extreme = pc.max(pc.abs(values)).as_py()
+        if extreme is not None and extreme >= _INT64_LIMIT:
+            raise pa.ArrowInvalid(f"Integer value {extreme:.0f} not in range: -2^63 to 2^63-1")
 
 
 def _text_timestamps(a: pa.Array, target: pa.DataType) -> pa.Array:
@@ -302,6 +323,23 @@ def settle(tmp: Path, path: Path | None) -> None:
         PENDING.discard(tmp)
 
 
+def _csv_batch(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:
+    """A batch as the one CSV writer prints it (every engine's members go through here, so a CSV file
+    is the same bytes whichever engine computed it): the header as plain names, text always quoted
+    (so "" is empty text and an empty field is missing), numbers in their shortest form (1500, 0.5,
+    1e+20; zero without a sign), dates and booleans as ISO and true/false, timestamps as `2024-03-31 23:30:00` with a
+    fraction only when there is one."""
+    columns = []
+    for column, field in zip(batch.columns, schema):
+        if pa.types.is_floating(column.type):
+            column = pc.add(column, pa.scalar(0.0, column.type))  # -0.0 + 0.0 is 0.0: SQLite and MariaDB have no -0
+        elif pa.types.is_timestamp(column.type):
+            text = column.cast(pa.string())
+            column = pc.replace_substring_regex(text, pattern=r"\.0+$", replacement="")
+        columns.append(column)
+    return pa.RecordBatch.from_arrays(columns, schema=schema)
+
+
 class FileWriter:
     """Writes batches into a temporary file beside `path`, renamed into place by `commit()`.
 
@@ -322,15 +360,24 @@ class FileWriter:
         else:
             import pyarrow.csv as pcsv
 
-            self._writer = pcsv.CSVWriter(str(self.tmp), schema)
+            self._csv_schema = pa.schema([pa.field(f.name, pa.string()) if pa.types.is_timestamp(f.type) else f
+                                          for f in schema])
+            with open(self.tmp, "w", newline="", encoding="utf-8") as header:
+                csv.writer(header, lineterminator="\n").writerow(schema.names)
+            self._sink = pa.OSFile(str(self.tmp), "ab")
+            self._writer = pcsv.CSVWriter(self._sink, self._csv_schema,
+                                          write_options=pcsv.WriteOptions(include_header=False))
 
     def write(self, batch: pa.RecordBatch) -> None:
+        if self.path.suffix.lower() == ".csv":
+            batch = _csv_batch(batch, self._csv_schema)
         self._writer.write_batch(batch)
         self.rows += batch.num_rows
 
     def commit(self) -> None:
         try:
             self._writer.close()
+            self._close_sink()
         except BaseException:
             self.abort()
             raise
@@ -341,7 +388,16 @@ class FileWriter:
             self._writer.close()
         except Exception:  # noqa: BLE001 - the file is removed whatever state the writer is in
             pass
+        try:
+            self._close_sink()
+        except Exception:  # noqa: BLE001
+            pass
         settle(self.tmp, None)
+
+    def _close_sink(self) -> None:
+        sink = getattr(self, "_sink", None)
+        if sink is not None and not sink.closed:
+            sink.close()
 
 
 class OutputFailed(Exception):

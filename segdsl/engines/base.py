@@ -15,15 +15,17 @@ from abc import ABC, abstractmethod
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator, Sequence, TypeVar
 
-import pyarrow as pa
 from sqlglot import exp
 
 from ..lang.diagnostics import SegError, error, reason
 from ..lang.syntax import is_data_file
 from ..semantic.model import T
+from .lazy import pa
 from .url import TargetURL
+
+R = TypeVar("R")
 
 if TYPE_CHECKING:
     from ..sql.options import OutputColumn
@@ -209,17 +211,59 @@ class RowsEngine(Engine):
         raise NotImplementedError
 
     def stream(self, sql: str, columns: Sequence[OutputColumn]) -> pa.RecordBatchReader:
-        from .arrow import from_rows, schema_for
-
-        schema = schema_for(None, columns)
         cur = self.cursor()
         cur.execute(sql)
+        return cursor_batches(cur, columns)
 
-        def batches() -> Iterator[pa.RecordBatch]:
-            try:
-                while rows := cur.fetchmany(BATCH_ROWS):
-                    yield from_rows(rows, schema)
-            finally:
-                cur.close()
 
-        return pa.RecordBatchReader.from_batches(schema, batches())
+def cursor_batches(cur: Any, columns: Sequence[OutputColumn]) -> pa.RecordBatchReader:
+    """The rows of an executed cursor as Arrow batches of BATCH_ROWS, the cursor closed at the end."""
+    from .arrow import from_rows, schema_for
+
+    schema = schema_for(None, columns)
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        try:
+            while rows := cur.fetchmany(BATCH_ROWS):
+                yield from_rows(rows, schema)
+        finally:
+            cur.close()
+
+    return pa.RecordBatchReader.from_batches(schema, batches())
+
+
+def in_worker(work: Callable[[], R], name: str, stop: Callable[[threading.Event], None],
+              tick: Callable[[threading.Event], None] | None = None) -> R:
+    """Run `work` in a worker thread while this thread waits, so that Ctrl-C is noticed at once.
+
+    An engine notices a pending Ctrl-C only between parts of a plan, if at all;
+    the thread that receives the signal must stay free to stop the query. On
+    Ctrl-C, `stop(done)` cancels the engine's work (and may wait for it) before
+    the KeyboardInterrupt goes on; `tick(done)` is called every 0.1 s meanwhile
+    (progress, timeouts). The worker says when it is done through an event, not
+    through Thread.join/is_alive: a join that Ctrl-C interrupts marks a thread
+    that still runs as stopped on Python 3.11 (bpo-45274), and the engine would
+    then be closed under the query it is still running.
+    """
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def target() -> None:
+        try:
+            box["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
+            box["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=target, name=name, daemon=True).start()
+    try:
+        while not done.wait(0.1):
+            if tick is not None:
+                tick(done)
+    except KeyboardInterrupt:
+        stop(done)
+        raise
+    if "error" in box:
+        raise box["error"]
+    return box["value"]

@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from ..semantic.model import T
 from .base import BATCH_ROWS, Engine, need, sibling, unreachable
+from .files import file_relation, nan_as_null
 from .url import TargetURL
 
 
@@ -57,6 +58,7 @@ class ClickHouseEngine(Engine):
 
     def __init__(self, url: TargetURL | None, root: Path, write: bool = False, connection: Any = None):
         super().__init__(url, root)
+        self._files: dict[str, exp.Expression] = {}
         self.write = write
         self.owned = connection is None
         self.client = None
@@ -106,8 +108,15 @@ class ClickHouseEngine(Engine):
             return super().source(source)
         fmt = {".csv": "CSVWithNames", ".parquet": "Parquet", ".json": "JSONEachRow"}[Path(source).suffix.lower()]
         path = str((self.root / source).resolve())
-        return exp.Table(this=exp.Anonymous(this="file", expressions=[exp.Literal.string(path),
-                                                                       exp.Literal.string(fmt)]))
+        table = exp.Table(this=exp.Anonymous(this="file", expressions=[exp.Literal.string(path),
+                                                                        exp.Literal.string(fmt)]))
+        if source not in self._files:  # NaN as missing, a CSV file without rows as NULL columns (engines.files)
+            def described() -> list[tuple[str, bool]]:
+                _, rows = self._query("DESCRIBE (" + exp.select(exp.Star()).from_(table.copy()).sql("clickhouse") + ")")
+                return [(r[0], column_type(r[1]) is T.NUMBER and "Float" in r[1]) for r in rows]
+
+            self._files[source] = file_relation(table, Path(path), described, nan_as_null("isNaN", placeholder=True))
+        return self._files[source].copy()
 
     def _read_only(self, sql: str) -> str:
         return sql if self.write else with_setting(sql, "readonly", "2")

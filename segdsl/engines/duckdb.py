@@ -17,14 +17,15 @@ import threading
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-import pyarrow as pa
+from .lazy import pa
 from sqlglot import exp
 
 from ..lang.diagnostics import error, reason
 from ..semantic.model import T
 from ..sql.options import OutputColumn
 from .arrow import Cancelled, OutputFailed, Tally, check_output_path, settle, temporary_beside
-from .base import BATCH_ROWS, Engine, unqualified, unreachable
+from .base import BATCH_ROWS, Engine, in_worker, unqualified, unreachable
+from .files import file_relation, nan_as_null
 from .url import TargetURL
 
 _DUCK_TYPES = {"VARCHAR": T.TEXT, "BOOLEAN": T.BOOL, "DATE": T.DATE}
@@ -138,6 +139,9 @@ def connect(db: str | Path | None = None, read_only: bool = True) -> Any:
     return configure(con)
 
 
+_FLOATS = {"DOUBLE", "FLOAT", "REAL"}
+
+
 def quoted(name: str) -> str:
     """A table or column name as a DuckDB identifier."""
     return exp.to_identifier(name, quoted=True).sql("duckdb")
@@ -152,7 +156,7 @@ class DuckDBEngine(Engine):
         super().__init__(url, root)
         import duckdb
 
-        self.errors = (duckdb.Error,)
+        self._files: dict[str, exp.Expression] = {}
         self.owned = connection is None
         if connection is not None:
             self.con = use_utc(connection)  # timestamps in UTC here too (README: engines)
@@ -168,10 +172,53 @@ class DuckDBEngine(Engine):
         except duckdb.Error as exc:
             raise unreachable(url, exc) from None
 
+    @property
+    def errors(self) -> tuple[type[BaseException], ...]:  # type: ignore[override]
+        """The engine's errors and a conversion of a fetched batch (engines.arrow); read only when a
+        call fails, so a run that streams nothing through Arrow never imports pyarrow."""
+        import duckdb
+
+        return (duckdb.Error, pa.ArrowInvalid)
+
     def describe(self) -> str:
         if self.url is None or self.url.in_memory:
             return "DuckDB"
         return super().describe()
+
+    def source(self, source: str) -> exp.Expression:
+        """A data file as the model reads it (README, semantics 2 and 3).
+
+        NaN in a floating-point column is missing, and a CSV file with a header and no rows
+        has NULL columns (engines.files); DuckDB itself would read NaN as a number greater than
+        all others, and the columns of a header-only CSV file as text.
+        """
+        table = super().source(source)
+        if not self.is_file_source(source):
+            return table
+        if source not in self._files:
+            def described() -> list[tuple[str, bool]]:
+                rows = self.con.execute("DESCRIBE " + exp.select(exp.Star()).from_(table.copy()).sql("duckdb"))
+                return [(r[0], r[1].upper() in _FLOATS) for r in rows.fetchall()]
+
+            relation = file_relation(table, self.root / source, described, nan_as_null("isnan"))
+            if relation is not table and Path(source).suffix.lower() == ".parquet":
+                self._trust_no_file_statistics()
+            self._files[source] = relation
+        return self._files[source].copy()
+
+    def _trust_no_file_statistics(self) -> None:
+        """Turn off DuckDB's statistics propagation on this connection.
+
+        A Parquet file's statistics leave NaN out of a column's range (pyarrow writes min 50.5,
+        max 200 for [50.5, NaN, 200]); DuckDB 2.0 carries that range through the CASE that makes
+        NaN missing and then fails to cast the NaN it was told was not there ("Could not cast value
+        nan to DECIMAL(38,9)" in a sum). Only connections that read such a file pay for it.
+        """
+        current = self.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0] or ""
+        names = [n.strip() for n in str(current).split(",") if n.strip()]
+        if "statistics_propagation" not in names:
+            names.append("statistics_propagation")
+            self.con.execute(f"SET disabled_optimizers = {_setting(','.join(names))}")
 
     def columns(self, table: exp.Expression) -> dict[str, T]:
         rows = self.con.execute("DESCRIBE " + exp.select(exp.Star()).from_(table).sql("duckdb")).fetchall()
@@ -232,28 +279,12 @@ class DuckDBEngine(Engine):
         """
         if threading.current_thread() is not threading.main_thread():
             return work()
-        box: dict[str, Any] = {}
-        done = threading.Event()
 
-        def target() -> None:
-            try:
-                box["value"] = work()
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                box["error"] = exc
-            finally:
-                done.set()
-
-        threading.Thread(target=target, name="segdsl-duckdb", daemon=True).start()
-        try:
-            while not done.wait(0.1):
-                pass
-        except KeyboardInterrupt:
+        def stop(done: threading.Event) -> None:
             self.con.interrupt()
             done.wait(30.0)
-            raise
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+
+        return in_worker(work, "segdsl-duckdb", stop)
 
     def keep(self, name: str, query: exp.Select) -> exp.Expression:
         from ..sql.compile import to_sql
@@ -263,9 +294,12 @@ class DuckDBEngine(Engine):
         return exp.Table(this=exp.to_identifier(name, quoted=True))
 
     def export(self, sql: str, path: Path, columns: Sequence[OutputColumn], tally: Tally | None = None) -> int:
-        """COPY into a temporary file beside `path` (DuckDB's parallel writer), count sizes over that
-        file, then rename it into place; any failure removes it and keeps an older file."""
+        """Parquet: COPY into a temporary file beside `path` (DuckDB's parallel writer), count sizes over
+        that file, then rename it into place; any failure removes it and keeps an older file. CSV goes
+        through the one CSV writer every engine uses (engines.arrow), so the bytes are the same."""
         path = check_output_path(path)
+        if path.suffix.lower() == ".csv":
+            return super().export(sql, path, columns, tally)
         select = self._typed(sql, columns)
         try:
             tmp = temporary_beside(path)

@@ -19,16 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
-import pyarrow as pa
+from .lazy import pa
 from sqlglot import exp
 
 from ..semantic import model as m
-from ..sql.compile import membership_with_columns, to_sql
+from ..sql.compile import in_key_order, membership_with_columns, to_sql
 from ..sql.options import Options, OutputColumn
 from ..lang.diagnostics import Diagnostic, SegError, Span, display_path, error, reason
 from ..semantic.model import T
 from .arrow import OutputFailed, Tally, conformed, discard_pending
-from .base import Engine
+from .base import Engine, in_worker
+from .overflow import is_overflow, overflow_error
 
 Schemas = dict[str, dict[str, T]]
 R = TypeVar("R")
@@ -103,6 +104,8 @@ def engine_failure(engine: Engine, exc: BaseException, what: str = "compute the 
     if engine.cancelled:
         return error("SEG305", f"{engine.describe()} stopped: the query was cancelled", None,
                      "nothing was written; an older output is left as it was")
+    if is_overflow(exc):
+        return overflow_error(engine.describe())
     return error("SEG305", f"{engine.describe()} could not {what}: {reason(exc)}", None,
                  "check that the columns hold the types the model expects (dates, numbers)")
 
@@ -155,6 +158,8 @@ def run(model: Any, engine: Engine, as_of: dt.date | None, params: dict[str, obj
             try:
                 supervisor.step(f"writing table {table}", into_table)
             except engine.errors as exc:
+                if is_overflow(exc):
+                    raise overflow_error(engine.describe()) from None
                 raise error("SEG308", f"cannot write the table `{table}` on {engine.describe()}: {reason(exc)}",
                             None, "an older table of that name is left as it was") from None
             written = f"{table} on {engine.describe()}"
@@ -167,7 +172,12 @@ def run(model: Any, engine: Engine, as_of: dt.date | None, params: dict[str, obj
             written = str(output)
         elif output is not None:
             path = check_output_path(Path(output))
-            supervisor.step(f"writing {path}", lambda: engine.export(compiled.sql, path, compiled.columns, tally))
+            sql = compiled.sql
+            if path.suffix.lower() == ".csv":  # one writer, rows in key order: the same bytes on every engine
+                key = compiled.columns[0]
+                sql = to_sql(in_key_order(compiled.query, engine.dialect, key.name, key.type), engine.dialect,
+                             pretty=False)
+            supervisor.step(f"writing {path}", lambda: engine.export(sql, path, compiled.columns, tally))
             written = str(path)
         else:
             relation = exp.Subquery(this=compiled.query, alias=exp.TableAlias(this=exp.to_identifier("members")))
@@ -225,39 +235,19 @@ class Supervisor:
     def step(self, label: str, work: Callable[[], R]) -> R:
         if self.started is None:
             self.started = time.monotonic()
-        box: dict[str, Any] = {}
-        # The worker says when it is done through an event, not through Thread.join/is_alive: a join that
-        # Ctrl-C interrupts marks a thread that still runs as stopped on Python 3.11 (bpo-45274), and the
-        # engine would then be closed under the query it is still running (DuckDB aborts the process).
-        done = threading.Event()
 
-        def target() -> None:
-            try:
-                box["value"] = work()
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                box["error"] = exc
-            finally:
-                done.set()
+        def tick(done: threading.Event) -> None:
+            elapsed = time.monotonic() - self.started
+            if self.show is not None:
+                self.show(label, elapsed)
+            if self.timeout is not None and elapsed > self.timeout and not done.is_set():
+                self._stop(done)
+                raise error("SEG305", f"{self.engine.describe()} did not finish within --timeout "
+                            f"{self.timeout:g} s (while {label})", None,
+                            "the query was cancelled on the engine and nothing was written; "
+                            "raise --timeout, or run at a quieter time")
 
-        worker = threading.Thread(target=target, name="segdsl-engine", daemon=True)
-        worker.start()
-        try:
-            while not done.wait(0.1):
-                elapsed = time.monotonic() - self.started
-                if self.show is not None:
-                    self.show(label, elapsed)
-                if self.timeout is not None and elapsed > self.timeout and not done.is_set():
-                    self._stop(done)
-                    raise error("SEG305", f"{self.engine.describe()} did not finish within --timeout "
-                                f"{self.timeout:g} s (while {label})", None,
-                                "the query was cancelled on the engine and nothing was written; "
-                                "raise --timeout, or run at a quieter time")
-        except KeyboardInterrupt:
-            self._stop(done)
-            raise
-        if "error" in box:
-            raise box["error"]
-        return box["value"]
+        return in_worker(work, "segdsl-engine", self._stop, tick)
 
     def _stop(self, done: threading.Event) -> None:
         self.engine.cancel()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import uuid
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 from urllib.parse import quote
 
 import pyarrow as pa
@@ -23,7 +23,7 @@ from sqlglot import exp
 from ..sql.options import OutputColumn
 from ..lang.diagnostics import error
 from ..semantic.model import T
-from .base import BATCH_ROWS, Engine, need, sibling, unreachable
+from .base import BATCH_ROWS, Engine, cursor_batches, need, sibling, unreachable
 from .url import TargetURL
 
 # pymysql FIELD_TYPE codes
@@ -161,21 +161,10 @@ class MySQLEngine(Engine):
 
     def _cursor_stream(self, sql: str, columns: Sequence[OutputColumn]) -> pa.RecordBatchReader:
         """An unbuffered cursor, a batch of rows at a time (a connection passed in, or no ConnectorX)."""
-        from .arrow import from_rows, schema_for
-
-        schema = schema_for(None, columns)
         unbuffered = getattr(self.driver.cursors, "SSCursor", None) if hasattr(self.driver, "cursors") else None
         cur = self.con.cursor(unbuffered) if unbuffered is not None else self.con.cursor()
         cur.execute(self._tagged(sql))
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            try:
-                while rows := cur.fetchmany(BATCH_ROWS):
-                    yield from_rows(rows, schema)
-            finally:
-                cur.close()
-
-        return pa.RecordBatchReader.from_batches(schema, batches())
+        return cursor_batches(cur, columns)
 
     def cancel(self) -> None:
         """KILL QUERY every statement of this engine, found by its tag, from a connection of its own."""

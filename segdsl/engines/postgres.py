@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
 import pyarrow as pa
 from sqlglot import exp
@@ -19,7 +19,7 @@ from sqlglot import exp
 from ..sql.options import OutputColumn
 from ..lang.diagnostics import error
 from ..semantic.model import T
-from .base import BATCH_ROWS, Engine, need, unqualified, unreachable
+from .base import Engine, cursor_batches, need, unqualified, unreachable
 from .url import TargetURL
 
 _TYPES = {16: T.BOOL, 20: T.NUMBER, 21: T.NUMBER, 23: T.NUMBER, 26: T.NUMBER, 700: T.NUMBER, 701: T.NUMBER,
@@ -115,20 +115,9 @@ class PostgresEngine(Engine):
 
     def _cursor_stream(self, sql: str, columns: Sequence[OutputColumn]) -> pa.RecordBatchReader:
         """A server-side cursor, a batch of rows at a time (a connection passed in, or no ADBC driver)."""
-        from .arrow import from_rows, schema_for
-
-        schema = schema_for(None, columns)
         cur = self.con.cursor(name="segdsl_members", withhold=True)  # WITH HOLD: works in autocommit mode too
         cur.execute(sql)
-
-        def batches() -> Iterator[pa.RecordBatch]:
-            try:
-                while rows := cur.fetchmany(BATCH_ROWS):
-                    yield from_rows(rows, schema)
-            finally:
-                cur.close()
-
-        return pa.RecordBatchReader.from_batches(schema, batches())
+        return cursor_batches(cur, columns)
 
     def cancel(self) -> None:
         super().cancel()

@@ -2,8 +2,9 @@
 
 SQLite has no MD5 and no DECIMAL type, so compiled SQLite SQL needs two
 functions on its connection (`register`): md5(text) for holdouts, and
-segdsl_exact(whole, billionths), which turns the exact integer parts of a
-sum into the nearest double.
+segdsl_exact(high, low, billionths), which turns the exact integer parts of a
+sum (its whole part in two 32-bit halves, so no total overflows) into the
+nearest double.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 from sqlglot import exp
 
 from ..semantic.model import T
@@ -36,6 +38,13 @@ def _exact(whole: int | None, billionths: int | None) -> float | None:
     return float(_EXACT.add(decimal.Decimal(whole), _EXACT.divide(decimal.Decimal(billionths), 1_000_000_000)))
 
 
+def _exact_halves(high: int | None, low: int | None, billionths: int | None) -> float | None:
+    """The sum of whole parts given as its high and low 32-bit halves (dialects.sqlite.exact_sum)."""
+    if high is None or low is None:
+        return None
+    return _exact(high * 4_294_967_296 + low, billionths)
+
+
 def register(con: Any) -> None:
     """Register what compiled SQLite SQL needs on a sqlite3 connection: md5(text) as lowercase hex
     (holdouts) and segdsl_exact(whole, billionths) (exact sums and averages).
@@ -44,6 +53,7 @@ def register(con: Any) -> None:
     """
     con.create_function("md5", 1, _md5, deterministic=True)
     con.create_function("segdsl_exact", 2, _exact, deterministic=True)
+    con.create_function("segdsl_exact", 3, _exact_halves, deterministic=True)
 
 
 def column_type(declared: str) -> T:
@@ -71,7 +81,7 @@ class SQLiteEngine(RowsEngine):
         super().__init__(url, root)
         import sqlite3
 
-        self.errors = (sqlite3.Error,)
+        self.errors = (sqlite3.Error, pa.ArrowInvalid)  # a conversion of a fetched batch (engines.arrow)
         self.owned = connection is None
         if connection is not None:
             self.con = connection

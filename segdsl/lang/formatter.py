@@ -37,6 +37,8 @@ from . import syntax as s
 from .comments import Comment, scan
 from .diagnostics import Diagnostic, SegError, Span
 from .parser import parse
+from .testblocks import Test
+from .testformat import lines as test_lines
 
 WIDTH = 100
 Pos = tuple[int, int]
@@ -118,6 +120,8 @@ class _Printer:
         self.text = text
         self.src = text.split("\n")
         self.tree = tree
+        # Definitions and test blocks in the order written.
+        self.defs: list = sorted(list(tree.definitions) + list(tree.tests), key=lambda d: (d.span.line, d.span.column))
         self.comments = scan(text)
 
     # ── leaves ──────────────────────────────────────────────────────────────
@@ -181,7 +185,7 @@ class _Printer:
         raise TypeError(f"cannot format {type(e).__name__}")
 
     def window(self, w: s.Window) -> str:
-        if w.kind in ("last", "previous"):
+        if w.kind in ("last", "previous", "next"):
             return f"in {w.kind} {self.expr(w.arg)}"
         return f"{w.kind} {self.expr(w.arg, _SUM)}"
 
@@ -286,6 +290,10 @@ class _Printer:
             return [Line(0, self.report(d), _spans(d, []))]
         if isinstance(d, s.Exclusive):
             return [Line(0, "exclusive " + ", ".join(self.name(n) for n in d.segments), _spans(d, []))]
+        if isinstance(d, s.Audience):
+            return self.audience(d)
+        if isinstance(d, Test):
+            return test_lines(d, self.name, quote, _spans, Line)
         raise TypeError(f"cannot format {type(d).__name__}")
 
     def source(self, d: s.Entity | s.Events) -> list[Line]:
@@ -339,15 +347,31 @@ class _Printer:
             body = f"value of {names(d.subjects)}{measure}"
         elif d.kind == "crosstab":
             body = f"crosstab {self.name(d.subjects[0])} by {self.name(d.subjects[1])}{measure}"
+        elif d.kind == "lift":
+            against = f" against {self.name(d.against)}" if d.against is not None else ""
+            body = f"lift of {names(d.subjects)}{measure}{against}"
         elif d.kind == "persona":
             body = f"persona of {self.name(d.subjects[0])}{measure}"
         else:
             body = f"{d.kind} of {names(d.subjects)}"
         return "report " + (f"{self.name(d.name)} = " if d.name is not None else "") + body
 
+    def audience(self, d: s.Audience) -> list[Line]:
+        """On one line when it fits, else one identifier a line."""
+        head = f"audience {self.name(d.name)} = {self.expr(d.subject)} to {self.name(d.destination)}"
+        ids = [(f"{self.name(i.kind)}: {self.expr(i.value)}", _spans(i.kind, []) + _spans(i.value, []))
+               for i in d.identifiers]
+        flat = f"{head} (" + ", ".join(text for text, _ in ids) + ")"
+        if len(flat) <= WIDTH:
+            return [Line(0, flat, _spans(d, []))]
+        lines = [Line(0, f"{head} (", [(d.span.line, d.span.column)] + _spans(d.name, []))]
+        lines += [Line(4, text + ("," if i < len(ids) - 1 else ""), anchors) for i, (text, anchors) in enumerate(ids)]
+        lines.append(Line(0, ")", [(d.span.end_line, max(d.span.end_column - 1, 1))], comment_indent=4))
+        return lines
+
     # ── the file ────────────────────────────────────────────────────────────
     def run(self) -> str:
-        defs = list(self.tree.definitions)
+        defs = self.defs
         extents = [(d.span.line, d.span.end_line) for d in defs]
         inner: list[list[Comment]] = [[] for _ in defs]
         items: list[tuple[int, int, object]] = []  # (first line, last line, definition index or Comment)
@@ -385,8 +409,8 @@ class _Printer:
             if run:
                 # A definition too long for one line is broken after `=` anyway: its head
                 # does not widen the block.
-                flat = [i for i in run if not self._breaks(self.tree.definitions[i])] or run
-                w = max(len(self.head(self.tree.definitions[i])) for i in flat)
+                flat = [i for i in run if not self._breaks(self.defs[i])] or run
+                w = max(len(self.head(self.defs[i])) for i in flat)
                 for i in run:
                     widths[i] = w
 
@@ -398,7 +422,7 @@ class _Printer:
                     close()
                     run, kind = [], None
                 continue
-            d = self.tree.definitions[item]
+            d = self.defs[item]
             k = type(d).__name__ if isinstance(d, _ASSIGNMENTS) or (
                 isinstance(d, s.Segmentation) and d.kind != "cases") else None
             if blank or k is None or k != kind:

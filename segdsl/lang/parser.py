@@ -19,11 +19,18 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import syntax as s
 from .diagnostics import Diagnostic, SegError, SourceCache, Span
+from .testblocks import Test
+from .testparse import TestBuilder
 
 DEFINITION_START = re.compile(
-    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive)\b", re.M
+    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive|audience|test)\b",
+    re.M,
 )
 MAX_SYNTAX_ERRORS = 20
+# Words that an expression reads as an operator, a literal or an aggregate wherever a name could stand.
+RESERVED = frozenset({"and", "or", "not", "true", "false", "count", "count_distinct", "exists", "sum", "avg",
+                      "min", "max"})
+MAX_DIGITS = 300  # digits of a number literal before its decimal point (beyond a double's range anyway)
 
 
 def grammar_text() -> str:
@@ -96,6 +103,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic
             lines = text.splitlines() or [""]
             return Diagnostic("SEG001", "unexpected end of file", _span_at(file, len(lines), len(lines[-1]) + 1),
                               _expected_hint(exc.expected))
+        if tok.value == ";":  # a token only between the rows of a test's fixture: anywhere else a stray character
+            return Diagnostic("SEG002", "unexpected character `;`", _span_at(file, tok.line, tok.column),
+                              _expected_hint(exc.expected))
         return Diagnostic("SEG001", f"unexpected `{tok.value}`", _span_at(file, tok.line, tok.column, len(tok.value)),
                           _expected_hint(exc.expected))
     if isinstance(exc, UnexpectedEOF):
@@ -143,7 +153,7 @@ def _chunk_errors(text: str, file: str) -> list[Diagnostic]:
     return found
 
 
-_PARSED: dict[tuple[str, str], s.File] = {}
+_PARSED: dict[tuple[str, str], "s.File | list[Diagnostic]"] = {}
 
 
 def parse(text: str, file: str = "<text>") -> s.File:
@@ -153,6 +163,8 @@ def parse(text: str, file: str = "<text>") -> s.File:
     `common.seg` in a folder being checked) is parsed once per process.
     """
     cached = _PARSED.get((file, text))
+    if isinstance(cached, list):  # the syntax problems of the text, found by `remember`'s caller
+        raise SegError(cached)
     if cached is not None:
         return cached
     result = _parse(text, file)
@@ -160,6 +172,14 @@ def parse(text: str, file: str = "<text>") -> s.File:
         _PARSED.clear()
     _PARSED[(file, text)] = result
     return result
+
+
+def remember(text: str, file: str, result: "s.File | list[Diagnostic]") -> None:
+    """Caches what parsing a text gives (a tree, or its syntax problems) as computed elsewhere: the
+    language server parses definition by definition and hands the outcome to the pipeline."""
+    if len(_PARSED) >= 256:
+        _PARSED.clear()
+    _PARSED[(file, text)] = result
 
 
 def _parse(text: str, file: str) -> s.File:
@@ -228,13 +248,14 @@ _UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week",
 
 
 @v_args(meta=True)
-class _Builder(Transformer):
+class _Builder(TestBuilder):
     """Turns the lark tree into syntax nodes, collecting literal errors."""
 
     def __init__(self, file: str):
         super().__init__()
         self.file = file
         self.diagnostics: list[Diagnostic] = []
+        self.quoted: set[Span] = set()  # names written in backticks
 
     # spans -----------------------------------------------------------------
     def _span(self, meta) -> Span:
@@ -248,12 +269,35 @@ class _Builder(Transformer):
     # names and literals ----------------------------------------------------
     def name(self, meta, children):
         tok = children[0]
-        return s.Name(_name_text(tok), self._tok_span(tok))
+        node = s.Name(_name_text(tok), self._tok_span(tok))
+        if tok.type == "QUOTED_NAME":
+            self.quoted.add(node.span)
+        return node
+
+    def _defined(self, name: s.Name) -> s.Name:
+        """A definition's name: a word an expression reads as an operator, a literal or an aggregate
+        could never be used by name, so it must be written in backticks (here and where it is used)."""
+        if name.text in RESERVED and name.span not in self.quoted:
+            self.diagnostics.append(Diagnostic(
+                "SEG004", f"`{name.text}` is a word of the language and cannot name a definition", name.span,
+                f"choose another name, or write it in backticks here and wherever it is used: `{name.text}`"))
+        return name
 
     def number(self, meta, children):
         tok = children[0]
         text = tok.value
-        value: int | float = int(text) if re.fullmatch(r"\d+", text) else float(text)
+        value: int | float
+        if re.fullmatch(r"\d+", text):
+            # Python refuses to read integers of more than a few thousand digits; no engine holds one.
+            value = int(text) if len(text) <= MAX_DIGITS else 0
+        else:
+            value = float(text)
+        if len(text.partition(".")[0]) > MAX_DIGITS or value in (float("inf"), float("-inf")):
+            shown = text if len(text) <= 20 else f"{text[:12]}…({len(text)} characters)"
+            self.diagnostics.append(Diagnostic("SEG202", f"the number `{shown}` is out of range", self._tok_span(tok),
+                                               f"numbers have at most {MAX_DIGITS} digits before the decimal "
+                                               "point and stay below 1e308"))
+            value = 0
         return s.Num(value, text, self._tok_span(tok))
 
     def _text(self, tok: Token) -> tuple[str, str | None]:
@@ -349,6 +393,9 @@ class _Builder(Transformer):
     def previous(self, meta, children):
         return s.Window("previous", children[0], self._span(meta))
 
+    def next(self, meta, children):
+        return s.Window("next", children[0], self._span(meta))
+
     def since_window(self, meta, children):
         return s.Window("since", children[0], self._span(meta))
 
@@ -423,14 +470,15 @@ class _Builder(Transformer):
 
     # definitions -----------------------------------------------------------
     def start(self, meta, children):
-        return s.File(self.file, tuple(children))
+        return s.File(self.file, tuple(c for c in children if not isinstance(c, Test)),
+                      tuple(c for c in children if isinstance(c, Test)))
 
     def import_(self, meta, children):
         return s.Import(self._text(children[0])[0], self._span(meta))
 
     def param(self, meta, children):
         name, type_, default = children
-        return s.Param(name, type_, default, self._span(meta))
+        return s.Param(self._defined(name), type_, default, self._span(meta))
 
     def since(self, meta, children):
         return children[0]
@@ -439,12 +487,12 @@ class _Builder(Transformer):
         name, source, key, *rest = children
         columns = next((c for c in rest if isinstance(c, tuple)), None)
         since = next((c for c in rest if isinstance(c, s.Name)), None)
-        return s.Entity(name, self._text(source)[0], self._tok_span(source), key,
+        return s.Entity(self._defined(name), self._text(source)[0], self._tok_span(source), key,
                         since, self._span(meta), columns)
 
     def events(self, meta, children):
         name, source, by, at, *columns = children
-        return s.Events(name, self._text(source)[0], self._tok_span(source), by, at, self._span(meta),
+        return s.Events(self._defined(name), self._text(source)[0], self._tok_span(source), by, at, self._span(meta),
                         columns[0] if columns else None)
 
     def columns(self, meta, children):
@@ -457,7 +505,7 @@ class _Builder(Transformer):
         return s.Exclusive(tuple(children), self._span(meta))
 
     def feature(self, meta, children):
-        return s.Feature(children[0], children[1], self._span(meta))
+        return s.Feature(self._defined(children[0]), children[1], self._span(meta))
 
     def label(self, meta, children):
         return self._text(children[0])[0]
@@ -467,7 +515,7 @@ class _Builder(Transformer):
             name, label, expr = children
         else:
             (name, expr), label = children, None
-        return s.Segment(name, label, expr, self._span(meta))
+        return s.Segment(self._defined(name), label, expr, self._span(meta))
 
     def case(self, meta, children):
         return s.Case(children[0], children[1])
@@ -480,13 +528,13 @@ class _Builder(Transformer):
         label = children[1] if isinstance(children[1], str) else None
         cases = tuple(c for c in children if isinstance(c, s.Case))
         else_name = next((c[1] for c in children if isinstance(c, tuple)), None)
-        return s.Segmentation(name, label, "cases", cases, else_name, (), self._span(meta))
+        return s.Segmentation(self._defined(name), label, "cases", cases, else_name, (), self._span(meta))
 
     def segmentation_computed(self, meta, children):
         name = children[0]
         label = children[1] if isinstance(children[1], str) else None
         kind, args = children[-1]
-        return s.Segmentation(name, label, kind, (), None, args, self._span(meta))
+        return s.Segmentation(self._defined(name), label, kind, (), None, args, self._span(meta))
 
     def bucket(self, meta, children):
         return ("bucket", (children[0], *children[1]))
@@ -503,7 +551,7 @@ class _Builder(Transformer):
 
     def holdout(self, meta, children):
         name, segment, *arms, seed = children
-        return s.Holdout(name, segment, tuple(arms), self._text(seed)[0], self._span(meta))
+        return s.Holdout(self._defined(name), segment, tuple(arms), self._text(seed)[0], self._span(meta))
 
     def dim_list(self, meta, children):
         return tuple(children)
@@ -513,8 +561,8 @@ class _Builder(Transformer):
 
     def report(self, meta, children):
         name = children[0] if len(children) == 2 else None
-        kind, subjects, measures = children[-1]
-        return s.Report(name, kind, subjects, measures, self._span(meta))
+        kind, subjects, measures, *against = children[-1]
+        return s.Report(name, kind, subjects, measures, self._span(meta), against[0] if against else None)
 
     def report_value(self, meta, children):
         return ("value", children[0], children[1] if len(children) > 1 else ())
@@ -530,6 +578,16 @@ class _Builder(Transformer):
 
     def report_migration(self, meta, children):
         return ("migration", (children[0],), ())
+
+    def report_lift(self, meta, children):
+        return ("lift", (children[0],), children[1], children[2] if len(children) > 2 else None)
+
+    def identifier(self, meta, children):
+        return s.Identifier(children[0], children[1])
+
+    def audience(self, meta, children):
+        name, subject, destination, *identifiers = children
+        return s.Audience(name, subject, destination, tuple(identifiers), self._span(meta))
 
     def report_persona(self, meta, children):
         return ("persona", (children[0],), children[1] if len(children) > 1 else ())

@@ -15,6 +15,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Mapping
 
 from . import syntax as s
 from .diagnostics import Diagnostic, SegError, SourceCache, display_path
@@ -29,8 +30,14 @@ class Program:
     main: str
 
 
-def load_program(path: Path | None = None, text: str | None = None, name: str = "<text>") -> Program:
-    """Parse a main file (by path, or given as text) and everything it imports."""
+def load_program(path: Path | None = None, text: str | None = None, name: str = "<text>",
+                 overlay: Mapping[Path, str] | None = None) -> Program:
+    """Parse a main file (by path, or given as text) and everything it imports.
+
+    `overlay` maps resolved paths to texts that stand in for those files: an editor's
+    unsaved buffers are checked as they are, not as they were last saved.
+    """
+    overlay = overlay or {}
     sources = SourceCache()
     files: list[s.File] = []
     done: set[Path] = set()
@@ -53,13 +60,13 @@ def load_program(path: Path | None = None, text: str | None = None, name: str = 
                 continue
             if target in done:
                 continue
-            if not target.is_file():
+            if target not in overlay and not target.is_file():
                 diagnostics.append(Diagnostic("SEG104", f"cannot find `{d.path}`", d.span,
                                               f"paths are relative to the importing file; looked for {display_path(target)}"))
                 continue
             done.add(target)
             try:
-                imported = target.read_text(encoding="utf-8")
+                imported = overlay[target] if target in overlay else target.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 diagnostics.append(Diagnostic("SEG104", f"cannot read `{d.path}`: {exc}", d.span, None))
                 continue
@@ -68,11 +75,13 @@ def load_program(path: Path | None = None, text: str | None = None, name: str = 
 
     if path is not None:
         path = Path(path)
-        if not path.is_file():
+        if path.resolve() in overlay:
+            text = overlay[path.resolve()]
+        elif not path.is_file():
             raise SegError([Diagnostic("SEG304", f"cannot find the model file `{path}`", None,
                                        "check the path; model files end in .seg")])
         try:
-            text = path.read_text(encoding="utf-8")
+            text = text if path.resolve() in overlay else path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise SegError([Diagnostic("SEG304", f"cannot read `{path}`: {exc}", None, None)]) from None
         resolved = path.resolve()

@@ -293,10 +293,11 @@ class Holdout:
 @dataclass(frozen=True)
 class Report:
     name: Name | None
-    kind: str  # value, crosstab, profile, overlap, migration
+    kind: str  # value, crosstab, profile, overlap, migration, lift
     subjects: tuple[Name, ...]
     measures: tuple[Expr, ...]
     span: Span
+    against: Name | None = None  # lift: the control arm, when written
 
 
 @dataclass(frozen=True)
@@ -307,13 +308,35 @@ class Exclusive:
     span: Span
 
 
-Definition = Union[Import, Param, Entity, Events, Feature, Segment, Segmentation, Holdout, Report, Exclusive]
+@dataclass(frozen=True)
+class Identifier:
+    """`email: customers.email` in an audience: an identifier kind and where its values come from."""
+
+    kind: Name
+    value: Ref
+
+
+@dataclass(frozen=True)
+class Audience:
+    """`audience NAME = SEGMENT to DESTINATION (kind: column, …)`: members sent to a campaign platform."""
+
+    name: Name
+    subject: Ref  # a segment, or a case or arm: `win_back_test.campaign`
+    destination: Name
+    identifiers: tuple[Identifier, ...]
+    span: Span
+
+
+Definition = Union[Import, Param, Entity, Events, Feature, Segment, Segmentation, Holdout, Report, Exclusive,
+                   Audience]
 
 
 @dataclass(frozen=True)
 class File:
     path: str
     definitions: tuple[Definition, ...]
+    # `test` blocks (segdsl.lang.testblocks.Test): run by `segdsl test`, only checked by other commands.
+    tests: tuple = ()
 
 
 _SPAN_FIELDS = frozenset({"span", "source_span", "percent_span"})

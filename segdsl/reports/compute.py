@@ -276,6 +276,10 @@ class ReportQueries:
 
 
 def _failed(target: Engine, exc: BaseException) -> SegError:
+    from ..engines.overflow import is_overflow, overflow_error
+
+    if is_overflow(exc):
+        return overflow_error(target.describe())
     return error("SEG305", f"{target.describe()} could not compute the report: {reason(exc)}", None,
                  "check that the columns hold the types the model expects (dates, numbers)")
 
@@ -724,7 +728,7 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
             raise _failed(target, exc) from None
 
     results: list[ReportResult] = []
-    rest = [x for x in reports if x.kind != "migration"]
+    rest = [x for x in reports if x.kind not in ("migration", "lift")]
     if rest:
         engine = ReportQueries(target, members(extended, as_of, "segdsl_report_members"))
         low = engine.low
@@ -755,5 +759,9 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
             before = members(checked, migration[0], "segdsl_before", outputs)
             after = members(checked, migration[1], "segdsl_after", outputs)
             done[r.name] = migration_report(ReportQueries(target, before), checked, r, before, after, migration, key_type)
+        elif r.kind == "lift":
+            from .lift_report import lift_report
+
+            done[r.name] = lift_report(target, checked, r, as_of, members, _text_of(sources))
         results.append(done[r.name])
     return results

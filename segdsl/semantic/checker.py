@@ -24,6 +24,7 @@ from . import model as m
 from ..lang import syntax as s
 from ..lang.diagnostics import Collector, Diagnostic, SegError, SourceCache, Span, did_you_mean
 from .model import T
+from .activation_checks import ActivationChecks
 from .report_checks import ReportChecks
 from . import traits
 
@@ -43,6 +44,7 @@ class _Ctx:
 
     source: str | None = None
     report: bool = False
+    outcome: bool = False  # a lift report's measure: `in next` windows allowed
 
 
 def _poison(span: Span | None = None) -> m.Expr:
@@ -51,7 +53,7 @@ def _poison(span: Span | None = None) -> m.Expr:
     return m.Const(None, T.ANY, span)
 
 
-class Checker(ReportChecks):
+class Checker(ReportChecks, ActivationChecks):
     def __init__(self, files: list[s.File], schemas: Schemas | None = None, defer_guesses: bool = False):
         self.files = files
         self.schemas = schemas or {}
@@ -81,6 +83,7 @@ class Checker(ReportChecks):
             if isinstance(d, (s.Feature, s.Segment, s.Segmentation, s.Holdout)):
                 self._resolve_definition(name)
         reports = self._reports()
+        audiences = self._audiences()
         self._exclusive()
         if self.out or self.entity is None:
             order = {f.path: i for i, f in enumerate(self.files)}
@@ -99,6 +102,7 @@ class Checker(ReportChecks):
             features=pick(m.Feature), segments=pick(m.Segment), segmentations=pick(m.Segmentation),
             holdouts=pick(m.Holdout), reports=reports, order=tuple(self.resolved),
             files=tuple(f.path for f in self.files), structural_params=frozenset(self.structural),
+            audiences=audiences,
         )
 
     # ── definitions ─────────────────────────────────────────────────────────
@@ -106,7 +110,7 @@ class Checker(ReportChecks):
         entities: list[s.Entity] = []
         for f in self.files:
             for d in f.definitions:
-                if isinstance(d, (s.Import, s.Report, s.Exclusive)):
+                if isinstance(d, (s.Import, s.Report, s.Exclusive, s.Audience)):
                     continue
                 if isinstance(d, s.Entity):
                     entities.append(d)
@@ -584,7 +588,7 @@ class Checker(ReportChecks):
             return _poison(e.span)
         if func in ("first", "last") and not traits.check_event_time(self, e, source):
             return _poison(e.span)
-        inner_ctx = _Ctx(source=source)
+        inner_ctx = _Ctx(source=source, outcome=ctx.outcome)
         parts: list[m.Expr] = []
         window, where = e.window, e.where
         if window is None and where is not None:
@@ -611,7 +615,12 @@ class Checker(ReportChecks):
             self.out.add("SEG201", f"a time window needs a date or timestamp, but this is a {subject.type.value}",
                          _span(subject) or span, "windows apply to dates, for example signup_date in last 30 days")
             return _poison(span)
-        if w.kind in ("last", "previous"):
+        if w.kind == "next" and not ctx.outcome:
+            self.out.add("SEG140", "an outcome window `in next …` looks past as_of: only the measures of a lift "
+                         "report may", w.span, "segments and features see only what happened up to as_of; "
+                         "measure an outcome with report lift of HOLDOUT measure …")
+            return _poison(span)
+        if w.kind in ("last", "previous", "next"):
             d = w.arg
             if not isinstance(d, s.Duration):
                 self.out.add("SEG201", "a window needs a duration", _span(d), "for example in last 30 days")
@@ -619,6 +628,8 @@ class Checker(ReportChecks):
             if d.amount <= 0:
                 self.out.add("SEG202", "a window must be at least 1 long", d.span, "for example in last 30 days")
             n = d.amount
+            if w.kind == "next":  # the outcome window: the days after as_of
+                return m.DateWindow(subject, m.AsOf(), False, m.DateShift(m.AsOf(), n, d.unit), True, span)
             if w.kind == "last":
                 lower = m.DateShift(m.AsOf(), -n, d.unit)
                 upper: m.Expr = m.AsOf()

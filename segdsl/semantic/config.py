@@ -13,6 +13,9 @@ team's models their own rules. `--config PATH` names a file explicitly.
     missing-share = 0.05       # SEG505: condition unknown for this share of members
     history = "5 years"        # SEG407: how far back the data reaches
 
+    schema = "schema.toml"     # columns of the sources (--schema), relative to this file
+    db = "shop.duckdb"         # or a database (--db) / target = "postgresql://…" (--target)
+
     [tool.segdsl.rules]        # severity per rule, by code or name: error | warning | note | off
     SEG404 = "off"
     too-small = "error"
@@ -51,6 +54,7 @@ THRESHOLDS: dict[str, object] = {
 }
 _SEGMENT_KEYS = {"ignore", "broad-share", "small-size", "missing-share"}
 _SOURCE_KEYS = {"stale-days", "history"}
+_DATA_KEYS = ("schema", "db", "target")  # schema = "columns.toml", db = "shop.duckdb", target = "postgresql://…"
 _DURATION = re.compile(r"^\s*(\d+)\s*(days?|weeks?|months?|years?)\s*$")
 
 
@@ -91,6 +95,11 @@ class Config:
     values: dict[str, object] = field(default_factory=dict)  # threshold -> value
     segments: dict[str, dict[str, object]] = field(default_factory=dict)
     sources: dict[str, dict[str, object]] = field(default_factory=dict)
+    # Where the columns of the sources are learnt (and, for db/target, the data lints and the
+    # editor's member counts run): paths are relative to the configuration file.
+    schema: Path | None = None
+    db: Path | None = None
+    target: str | None = None
 
     def severity(self, code: str, default: str, subject: str | None = None) -> str:
         """The severity of a finding of rule `code` about `subject` ('off' drops it)."""
@@ -174,6 +183,13 @@ def from_table(table: dict, path: Path) -> Config:
                 if sev not in SEVERITIES:
                     raise _fail(path, f"the severity of `{name}` must be error, warning, note or off, not {sev!r}")
                 cfg.rules[_rule_code(path, name)] = sev
+        elif key in _DATA_KEYS:
+            if not isinstance(value, str) or not value.strip():
+                raise _fail(path, f"`{key}` must be a path or URL in quotes, not {value!r}")
+            if key == "target":
+                cfg.target = value
+            else:
+                setattr(cfg, key, (path.parent / value).resolve())
         elif key in ("segments", "sources"):
             allowed = _SEGMENT_KEYS if key == "segments" else _SOURCE_KEYS
             if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
@@ -194,7 +210,7 @@ def from_table(table: dict, path: Path) -> Config:
                 target[name] = out
         else:
             raise _fail(path, f"unknown setting `{key}`",
-                        did_you_mean(key, list(THRESHOLDS) + ["fail-on", "rules", "segments", "sources"]))
+                        did_you_mean(key, list(THRESHOLDS) + ["fail-on", "rules", "segments", "sources", *_DATA_KEYS]))
     return cfg
 
 

@@ -591,9 +591,26 @@ class Holdout:
 @dataclass(frozen=True)
 class Report:
     name: str
-    kind: str  # value, crosstab, profile, overlap, migration, persona
+    kind: str  # value, crosstab, profile, overlap, migration, lift, persona
     subjects: tuple[str, ...]
     measures: tuple[Expr, ...]
+    span: Span | None = _nospan()
+    against: str | None = None  # lift: the control arm
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Members of a segment, case or holdout arm sent to a destination (segdsl.activation.destinations).
+
+    `identifiers` maps each identifier kind (email, phone, …) to the member
+    value it is read from: an entity column or a feature.
+    """
+
+    name: str
+    owner: str  # the segment, segmentation or holdout
+    case: str | None  # the case or arm, if one
+    destination: str
+    identifiers: tuple[tuple[str, Expr], ...]
     span: Span | None = _nospan()
 
 
@@ -615,6 +632,7 @@ class CheckedModel:
     # Params that fix the shape of a partition (bucket edges, quantile counts): the
     # labels depend on them, so they are not overridable at run time.
     structural_params: frozenset[str] = frozenset()
+    audiences: dict[str, Audience] = field(default_factory=dict)
 
     def definition(self, name: str) -> "Definition":
         """The member-level definition of that name (a feature, segment, segmentation or holdout)."""

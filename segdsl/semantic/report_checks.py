@@ -29,7 +29,8 @@ class ReportChecks:
                 subjects = tuple(n.text for n in d.subjects)
                 for n in d.subjects:
                     self._report_subject(d.kind, n)
-                measures = tuple(self.expr(x, _Ctx(report=True)) for x in d.measures)
+                ctx = _Ctx(outcome=True) if d.kind == "lift" else _Ctx(report=True)
+                measures = tuple(self.expr(x, ctx) for x in d.measures)
                 for x, mx in zip(d.measures, measures):
                     if isinstance(mx, m.MemberAgg):
                         continue  # min and max also take dates and text (the first signup date)
@@ -42,7 +43,8 @@ class ReportChecks:
                     name, i = f"{base}_{i}", i + 1
                 if d.name and (d.name.text in self.defs or d.name.text in reports):
                     self.out.add("SEG102", f"`{d.name.text}` is defined twice", d.name.span, "rename the report")
-                reports[name] = m.Report(name, d.kind, subjects, measures, d.span)
+                against = self._lift_checks(d, measures) if d.kind == "lift" else None
+                reports[name] = m.Report(name, d.kind, subjects, measures, d.span, against)
         return reports
 
     def _measure_arithmetic(self, e: m.Expr) -> bool:
@@ -81,6 +83,7 @@ class ReportChecks:
             "migration": (s.Segmentation,),
             "persona": (s.Segmentation, s.Segment),
             "crosstab": (s.Segment, s.Segmentation, s.Holdout, s.Feature),
+            "lift": (s.Holdout,),
         }[kind]
         if target is None:
             if kind == "crosstab":  # an entity column is a fine dimension
@@ -90,6 +93,7 @@ class ReportChecks:
             self._unknown(n.text, n.span, [k for k, v in self.defs.items() if isinstance(v, allowed)])
         elif not isinstance(target, allowed):
             what = {"value": "a segment or segmentation", "profile": "a segment", "overlap": "a segment",
-                    "migration": "a segmentation", "persona": "a segmentation or segment"}.get(kind, "a dimension")
+                    "migration": "a segmentation", "lift": "a holdout",
+                    "persona": "a segmentation or segment"}.get(kind, "a dimension")
             self.out.add("SEG108", f"`{n.text}` is not {what}", n.span, f"a {kind} report takes {what}")
 

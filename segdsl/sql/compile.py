@@ -149,6 +149,14 @@ def long_members(model: m.CheckedModel, options: Options, names: list[str] | Non
         exp.Not(this=exp.Is(this=col("segment", "l"), expression=exp.Null())))
 
 
+def in_key_order(query: exp.Select, dialect: str, key: str, key_type: T) -> exp.Select:
+    """The membership ordered by its key (text in code point order on every engine), for CSV files:
+    the same model and data give the same bytes whichever engine computed them."""
+    members = exp.Subquery(this=query.copy(), alias=exp.TableAlias(this=exp.to_identifier("members")))
+    ordered = dl.get(dialect).key(col(key, "members"), key_type, ordering=True)
+    return exp.select(exp.Star()).from_(members).order_by(exp.Ordered(this=ordered, nulls_first=False))
+
+
 def finish(query: exp.Expression, dialect: str, copy: bool = True) -> exp.Expression:
     """The query with the dialect's whole-query rules applied (settings, booleans, name checks).
 
@@ -169,5 +177,5 @@ def to_sql(query: exp.Expression, dialect: str, pretty: bool = True, copy: bool 
         raise dl.unsupported("this model", dialect, reason(exc, "not supported")) from None
 
 
-__all__ = ["membership", "membership_with_columns", "segment_members", "long_members", "summary_query", "to_sql",
+__all__ = ["in_key_order", "membership", "membership_with_columns", "segment_members", "long_members", "summary_query", "to_sql",
            "finish"]

@@ -89,9 +89,13 @@ class Writer:
                                              quoted=True, copy=False))
             q = exp.select(*select, copy=False).from_(cte(prev, P), copy=False)
             for name, alias in joins:
-                member_key = self.low.key(col(columns.entity(key), P), self.x.type_of(ent.name, key))
-                q = q.join(cte(name, alias), on=exp.EQ(this=member_key, expression=col("_key", alias)),
-                           join_type="left", copy=False)
+                key_type = self.x.type_of(ent.name, key)
+                member_key = self.low.key(col(columns.entity(key), P), key_type)
+                on = exp.EQ(this=member_key, expression=col("_key", alias))
+                probe = self.low.key_probe(col(columns.entity(key), P), key_type)
+                if probe is not None:
+                    on = exp.and_(exp.EQ(this=probe, expression=col("_probe", alias)), on, copy=False)
+                q = q.join(cte(name, alias), on=on, join_type="left", copy=False)
             prev = cte_name(f"layer_{layer.index}")
             ctes.append((prev, q))
         final = exp.select(
@@ -169,8 +173,12 @@ class Writer:
 
     def _aggregation(self, source: str, aggs: list[m.Agg], prev: str) -> exp.Select:
         ev = self.model.events[source]
-        by = self.low.key(col(ev.by, E), self.x.type_of(source, ev.by))
+        by_type = self.x.type_of(source, ev.by)
+        by = self.low.key(col(ev.by, E), by_type)
+        probe = self.low.key_probe(col(ev.by, E), by_type)
         cols = [exp.alias_(by, "_key", quoted=True, copy=False)]
+        if probe is not None:
+            cols.append(exp.alias_(probe, "_probe", quoted=True, copy=False))
         common, residuals = split_filters(aggs)
         for a, residual in zip(aggs, residuals):
             cols.append(exp.alias_(self._agg_sql(a, residual), self.plan.columns.aggregate(a), quoted=True, copy=False))
@@ -182,9 +190,12 @@ class Writer:
             conditions.append(exp.Paren(this=exp.or_(*(self.x.conjunction(r) for r in residuals), copy=False)))
         q = q.where(exp.and_(*conditions, copy=False), copy=False)
         if any(self.plan.reads_members(a) for a in aggs):
-            q = q.join(self.member_values(q, prev), on=exp.EQ(this=by.copy(), expression=col("_member", P)),
-                       copy=False)
-        return q.group_by(by.copy(), copy=False)
+            on = exp.EQ(this=by.copy(), expression=col("_member", P))
+            if probe is not None:
+                on = exp.and_(exp.EQ(this=probe.copy(), expression=col("_probe", P)), on, copy=False)
+            q = q.join(self.member_values(q, prev), on=on, copy=False)
+        # the probe, a form of the key that the exact key determines, adds no group
+        return q.group_by(by.copy(), *([probe.copy()] if probe is not None else []), copy=False)
 
     def cut(self, source: str) -> exp.Expression:
         """The point-in-time cut of an events source: no event after the as_of day (nor without a time)."""
@@ -205,9 +216,12 @@ class Writer:
         builds a key on the derived table instead.
         """
         ent = self.model.entity
-        member_key = self.low.key(col(self.plan.columns.entity(ent.key), P), self.x.type_of(ent.name, ent.key))
+        key_type = self.x.type_of(ent.name, ent.key)
+        member_key = self.low.key(col(self.plan.columns.entity(ent.key), P), key_type)
+        probe = self.low.key_probe(col(self.plan.columns.entity(ent.key), P), key_type)
         used = sorted({c.name for c in dl.nodes(aggregation, exp.Column) if c.table == P})
         values = exp.select(exp.alias_(member_key, "_member", quoted=True, copy=False),
+                            *([exp.alias_(probe, "_probe", quoted=True, copy=False)] if probe is not None else []),
                             *(col(c, P) for c in used), copy=False).distinct(copy=False)
         values = values.from_(cte(prev, P), copy=False)
         return exp.Subquery(this=values, alias=exp.TableAlias(this=exp.to_identifier(P)))

@@ -12,7 +12,7 @@ so checking a folder of models without a database starts at once.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,6 +49,8 @@ class FileResult:
     diagnostics: list[Diagnostic] = field(default_factory=list)  # reported with this file (not repeated)
     fail_on: str = "warning"
     queries: int = 0  # engine queries the data lints took
+    model: object = None  # the checked model (segdsl.semantic.model.CheckedModel), when the file checked
+    schemas: dict = field(default_factory=dict)  # columns of the sources as learnt, by entity/events name
 
 
 @dataclass
@@ -121,6 +123,7 @@ def check_paths(paths: list[Path], options: CheckOptions | None = None) -> Resul
         result.usage.extend(exc.diagnostics)
         return result
     data = _Data(options)
+    configured: dict[tuple, tuple[CheckOptions, Schemas | None, _Data]] = {}
     seen: set[tuple] = set()
     try:
         for path in files:
@@ -129,9 +132,16 @@ def check_paths(paths: list[Path], options: CheckOptions | None = None) -> Resul
             try:
                 config = explicit or cfg.find(path.parent)
                 fr.fail_on = config.fail_on
+                file_options, file_schema, file_data = options, schema_table, data
+                if configured_data(options, config):
+                    key = (config.schema, config.db, config.target)
+                    if key not in configured:
+                        more = with_configured_data(options, config)
+                        configured[key] = (more, read_configured_schema(more), _Data(more))
+                    file_options, file_schema, file_data = configured[key]
                 program = load_program(path)
                 sources._texts.update(program.sources._texts)
-                found = _check_one(program, options, config, schema_table, data, fr)
+                found = _check_one(program, file_options, config, file_schema, file_data, fr)
             except SegError as exc:
                 if exc.sources is not None:
                     sources._texts.update(exc.sources._texts)
@@ -149,7 +159,30 @@ def check_paths(paths: list[Path], options: CheckOptions | None = None) -> Resul
             fr.ok = fr.ok and not any(d.severity == "error" for d in found)
     finally:
         data.close()
+        for _, _, more in configured.values():
+            more.close()
     return result
+
+
+def configured_data(options: CheckOptions, config: cfg.Config) -> bool:
+    """Whether the configuration names the data (schema, db, target) and the command line does not."""
+    return not (options.schema or options.db or options.target) and bool(config.schema or config.db or config.target)
+
+
+def with_configured_data(options: CheckOptions, config: cfg.Config) -> CheckOptions:
+    """The options with the configuration's schema file, database or target where none was given."""
+    if not configured_data(options, config):
+        return options
+    return replace(options, schema=config.schema, db=config.db, target=config.target)
+
+
+def read_configured_schema(options: CheckOptions) -> Schemas | None:
+    """The schema file of the options read, or None; its problems raise SegError."""
+    if options.schema is None:
+        return None
+    from ..semantic.schema import read_schema_file
+
+    return read_schema_file(options.schema)
 
 
 def _check_one(program: Program, options: CheckOptions, config: cfg.Config, schema_table: Schemas | None, data: _Data,
@@ -179,12 +212,18 @@ def _check_one(program: Program, options: CheckOptions, config: cfg.Config, sche
                 found.origin[d.name.text] = "columns (…)"
     fr.columns_from = dict(found.origin)
     ir = check(program.files, found.schemas or None, program.sources)
+    fr.model, fr.schemas = ir, dict(found.schemas or {})
     fr.ok = True
     fr.summary = (f"{len(ir.features)} features, {len(ir.segments)} segments, {len(ir.segmentations)} "
                   f"segmentations, {len(ir.holdouts)} holdouts, {len(ir.reports)} reports")
     params = resolve_params(ir, dict(options.params))
+    from ..testing.prepare import check_tests
+
+    test_problems = check_tests(program.files, ir, program.main, root)  # tests are checked, not run
+    if test_problems:
+        fr.ok = False
     if not options.lint:
-        return []
+        return test_problems
     suppressions = Suppressions(program.files, program.sources)
     findings = static_lints(ir, program.files, program.main, config, program.sources)
     tables = [src for src in srcs if not src.is_file]
@@ -192,7 +231,7 @@ def _check_one(program: Program, options: CheckOptions, config: cfg.Config, sche
         # --data reads data files; a table needs the database that holds it
         diags = [Diagnostic("SEG305", f"`{src.source}` is a table, so the data lints need the database holding it",
                             src.span, "give --db PATH or --target URL") for src in tables]
-        return diags + to_diagnostics(findings, config, suppressions)
+        return test_problems + diags + to_diagnostics(findings, config, suppressions)
     if data.wanted or options.data:
         from .datalint import data_lints
 
@@ -203,7 +242,7 @@ def _check_one(program: Program, options: CheckOptions, config: cfg.Config, sche
         more, fr.queries = data_lints(ir, program.files, target, as_of, params, config, program.sources,
                                       found.schemas or None)
         findings += more
-    diags = to_diagnostics(findings, config, suppressions)
+    diags = test_problems + to_diagnostics(findings, config, suppressions)
     order = {f.path: i for i, f in enumerate(program.files)}
     return sorted(diags, key=lambda d: (order.get(d.span.file, -1), d.span.line, d.span.column, d.code)
                   if d.span else (-1, 0, 0, d.code))
@@ -229,4 +268,5 @@ def _describe(target: Engine) -> Describe:
 
 
 
-__all__ = ["CheckOptions", "Result", "FileResult", "check_paths"]
+__all__ = ["CheckOptions", "Result", "FileResult", "check_paths", "configured_data", "with_configured_data",
+           "read_configured_schema"]

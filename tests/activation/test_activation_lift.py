@@ -16,7 +16,7 @@ from scipy import stats
 from scipy.stats.contingency import relative_risk
 
 import segdsl
-from segdsl.activation.lift import Arm, LiftError, lift
+from segdsl.reports.lift import Arm, LiftError, lift
 from tests.support.paths import EXAMPLES
 
 

@@ -353,7 +353,7 @@ def test_ctrl_c_stops_duckdb_and_keeps_the_old_file(tmp_path: Path) -> None:
     """Ctrl-C while DuckDB writes the output: exit 130, the older file whole, no temporary file — not an
     internal error, nor an abort from closing the connection under the query that still runs."""
     db, model = _slow_duckdb(tmp_path)
-    out = tmp_path / "m.csv"
+    out = tmp_path / "m.parquet"  # DuckDB's own writer (COPY); CSV files go through the Arrow writer
     out.write_text("older\n", encoding="utf-8")
     proc = _cli("run", model, "--db", db, "--as-of", AS_OF, "--output", out)
     try:
@@ -366,7 +366,7 @@ def test_ctrl_c_stops_duckdb_and_keeps_the_old_file(tmp_path: Path) -> None:
     assert proc.returncode == 130, stderr
     assert "interrupted" in stderr and "SEG900" not in stderr and "Traceback" not in stderr, stderr
     assert out.read_text(encoding="utf-8") == "older\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.duckdb", "m.csv", "m.seg"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.duckdb", "m.parquet", "m.seg"]
 
 
 @pytest.mark.parametrize("command", ["report", "check"])

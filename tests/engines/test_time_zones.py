@@ -9,6 +9,8 @@ compare with the answer written out from the README's semantics.
 
 from __future__ import annotations
 
+import csv
+
 import datetime as dt
 import os
 import time
@@ -81,9 +83,9 @@ def test_the_cli_counts_by_the_utc_date_in_every_zone(tmp_path: Path, zone, name
     out = tmp_path / "members.csv"
     result = CliRunner().invoke(app, ["run", str(model), "--as-of", "2024-03-31", "--output", str(out)])
     assert result.exit_code == 0, result.output
-    lines = out.read_text().splitlines()
-    assert lines[0] == "customer_id,n7,first,today"
-    got = {int(line.split(",")[0]): line.split(",")[1:] for line in lines[1:]}
+    lines = list(csv.reader(out.read_text().splitlines()))
+    assert lines[0] == ["customer_id", "n7", "first", "today"]
+    got = {int(line[0]): line[1:] for line in lines[1:]}
     for key, (n7, first, today) in EXPECTED.items():
         assert int(got[key][0]) == n7 and got[key][2] == str(today).lower(), (name, key)
         # written as the UTC time (timestamps in files carry no zone, from every engine): the same on every machine

@@ -22,7 +22,7 @@ from tests.support.golden import check_golden
 from tests.support.paths import GOLDEN
 
 CASES = GOLDEN / "diagnostics"
-SHARED = {"run_model.seg"}
+SHARED = {"run_model.seg", "run_audience.seg", "run_lift.seg"}
 
 
 def _cases() -> list[str]:

@@ -154,6 +154,12 @@ def definition_name_scope(definition: Tree) -> str | None:
 
 def keyword_scope(word: str, rule: str, followed_by_colon: bool) -> str | None:
     """The scope a keyword must have, by the rule lark found it in."""
+    if rule == "missing_value":
+        return "constant.language.missing.seg"
+    if rule.startswith(("test_", "expect_")) or rule == "fixture_file":  # inside a test block
+        return {"as_of": "variable.language.as-of.seg", "from": "keyword.other.source.seg", "not": "keyword.operator.logical.seg",
+                "in": "keyword.operator.word.seg", "contains": "keyword.operator.word.seg", "is": "keyword.operator.word.seg",
+                "missing": "keyword.operator.word.seg"}.get(word, "keyword.other.test.seg")
     if word in DEFINITIONS and not rule.startswith("report_"):
         return f"storage.type.{word}.seg"
     if followed_by_colon:
@@ -162,6 +168,8 @@ def keyword_scope(word: str, rule: str, followed_by_colon: bool) -> str | None:
         return "keyword.other.source.seg"
     if rule == "holdout":
         return "keyword.other.holdout.seg"
+    if rule == "audience":
+        return "keyword.other.audience.seg"
     if rule.startswith("report_"):
         return "keyword.other.report.seg"
     if word in ("bucket", "quantile", "rfm"):
@@ -212,6 +220,10 @@ class Expectations:
         if tok.type == "NAME" or tok.type == "QUOTED_NAME":
             defines = definition_name_scope(grandparent) if grandparent is not None else None
             names = [c for c in grandparent.children if isinstance(c, Tree) and c.data == "name"] if grandparent else []
+            if grandparent is not None and grandparent.data == "identifier" and names and names[0] is parent:
+                # an audience's identifier kind (`email: customers.email`) reads as a named argument
+                self.add(*pos, "keyword.other.argument.seg")
+                return
             if defines and names and names[0] is parent:
                 self.add(*pos, defines)
             elif tok.value == "as_of":

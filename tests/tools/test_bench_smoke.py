@@ -35,7 +35,7 @@ def _rows(state: dict, case: int) -> list[dict]:
 
 
 def test_every_case_produces_figures_and_equal_results(tmp_path: Path) -> None:
-    state, report = _run(tmp_path, "1,2,3,4,5,6")
+    state, report = _run(tmp_path, "1,2,3,4,5,6,13")
 
     assert all(state["verified"].values()), state["verified"]
     assert any(k.startswith("1.") for k in state["verified"])
@@ -70,12 +70,17 @@ def test_every_case_produces_figures_and_equal_results(tmp_path: Path) -> None:
     memory = _rows(state, 6)
     assert len(memory) == 1 and memory[0]["median"] > 0 and "members written" in memory[0]["figure"]
 
+    polars_rows = _rows(state, 13)
+    assert state["verified"]["13. segdsl = polars (2 k)"] is True
+    assert [r["size"] for r in polars_rows] == ["", "2 k", "2 k"] and all(r["median"] > 0 for r in polars_rows)
+
     # The report holds the machine, a goal line per goal, and the table.
     for heading in ("## Machine", "## Goals", "## Results", "## Verification"):
         assert heading in report
     goal_rows = [line.split(" ")[1] for line in report.splitlines() if line.startswith("| ") and
                  line.split(" ")[1][:1].isdigit() and line.split(" ")[1].endswith(".")]
-    assert goal_rows == ["1.", "2.", "3a.", "3b.", "4.", "5a.", "5b.", "6.", "7.", "10."]
+    assert goal_rows == ["1.", "2.", "3a.", "3b.", "4.", "5a.", "5b.", "6.", "7.", "9.", "10.", "12a.", "12b.",
+                         "12c.", "12d.", "13a.", "13b."]
 
 
 def test_a_partial_run_keeps_the_other_cases_with_merge(tmp_path: Path) -> None:

@@ -108,6 +108,40 @@ def dtype(name: str, dialect: str | None = None) -> exp.DataType:
 
 _DTYPES: dict[tuple[str, str | None], exp.DataType] = {}
 
+# Below this magnitude a double's last place is under a billionth, so its value at nine decimal places
+# is found from its binary value: whole part and billionths, in floating point, exactly.
+EXACT_SMALL = 4194304  # 2^22
+
+
+def exact_sum_by_parts(summed: Callable[[exp.Expression], exp.Expression], arg: exp.Expression,
+                       trunc: Callable[[exp.Expression], exp.Expression], integer: exp.DataType) -> exp.Expression:
+    """The exact sum at nine decimal places, without a DECIMAL value per row.
+
+    Values under 2^22 are summed as their whole parts and their billionths
+    (rounded half away from zero), as integers, which is exact; larger ones
+    (rare) as DECIMAL(38, 9); the exact total becomes the nearest double
+    once per group. A NULL value stays out of every sum, so a group without
+    values sums to NULL.
+    """
+    def large() -> exp.Expression:
+        return exp.GTE(this=exp.Abs(this=arg.copy()), expression=num(EXACT_SMALL))
+
+    def small_part(value: exp.Expression) -> exp.Expression:
+        return exp.Case(ifs=[exp.If(this=large(), true=num(0))], default=exp.cast(value, integer.copy()))
+
+    scaled = exp.Mul(this=exp.Paren(this=exp.Sub(this=arg.copy(), expression=trunc(arg.copy()))),
+                     expression=num(1_000_000_000))
+    half_away = exp.Mul(this=fn("SIGN", scaled),
+                        expression=exp.Floor(this=exp.Add(this=exp.Abs(this=scaled.copy()), expression=num(0.5))))
+    whole, billionths = small_part(trunc(arg.copy())), small_part(half_away)
+    big = exp.Case(ifs=[exp.If(this=large(), true=exp.cast(arg.copy(), dtype("DECIMAL(38, 9)")))])
+    total = exp.Add(
+        this=exp.Add(this=exp.cast(summed(whole), dtype("DECIMAL(38, 9)")),
+                     expression=exp.Mul(this=exp.cast(summed(billionths), dtype("DECIMAL(38, 0)")),
+                                        expression=exp.Literal.number("0.000000001"))),
+        expression=exp.func("COALESCE", summed(big), num(0)))
+    return exp.cast(total, dtype("DOUBLE"))
+
 
 def is_predicate(x: exp.Expression) -> bool:
     """Whether an expression is a condition (as opposed to a value)."""
@@ -425,6 +459,11 @@ class Dialect:
         order by locale: 'ab' and 'AB' are two members, ordered by code point.
         """
         return x
+
+    def key_probe(self, x: exp.Expression, t: T) -> exp.Expression | None:
+        """A second, looser form of a key that joins carry beside `key()`, where the engine can look up
+        by it but not by the exact key (None: the exact key is joined alone)."""
+        return None
 
     def key_text(self, key: exp.Expression) -> exp.Expression:
         """A key as text, for the holdout hash: '42' for 42 everywhere."""

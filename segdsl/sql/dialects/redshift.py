@@ -28,6 +28,9 @@ class Redshift(Postgres):
     def key(self, x: exp.Expression, t: T, ordering: bool = False) -> exp.Expression:
         return x
 
+    # The DECIMAL(38, 9) sum: PostgreSQL's integer parts are a cost of its NUMERIC casts, not verified here.
+    exact_sum = Dialect.exact_sum
+
     def aggregate_arg(self, func: str, arg: exp.Expression, t: T) -> exp.Expression:
         return Dialect.aggregate_arg(self, func, arg, t)
 

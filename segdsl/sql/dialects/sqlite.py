@@ -131,12 +131,16 @@ class SQLite(Dialect):
 
     def exact_sum(self, summed: Callable[[exp.Expression], exp.Expression], arg: exp.Expression) -> exp.Expression:
         # No DECIMAL type: whole parts and billionths are summed as integers (exact), and the registered
-        # function segdsl_exact(whole, billionths) gives the nearest double of the exact total.
+        # function segdsl_exact(high, low, billionths) gives the nearest double of the exact total. The
+        # whole part is summed in two halves (whole >> 32 and whole & 0xFFFFFFFF), so that a total
+        # beyond 2⁶³, which other engines sum in DECIMAL(38, 9), is no integer overflow here either.
         whole = exp.cast(arg, dtype("INTEGER"))
+        high = exp.BitwiseRightShift(this=whole.copy(), expression=num(32))
+        low = exp.BitwiseAnd(this=whole.copy(), expression=num(0xFFFFFFFF))
         frac = exp.Sub(this=arg.copy(), expression=whole.copy())
         billionths = exp.cast(fn("ROUND", exp.Mul(this=exp.Paren(this=frac), expression=num(1_000_000_000))),
                               dtype("INTEGER"))
-        return fn("SEGDSL_EXACT", summed(whole), summed(billionths))
+        return fn("SEGDSL_EXACT", summed(high), summed(low), summed(billionths))
 
     def statements(self, kind: str, name: exp.Table, query: exp.Expression) -> list[exp.Expression | str]:
         return transaction(kind, name, query)  # no CREATE OR REPLACE; DDL is transactional

@@ -119,10 +119,10 @@ COUNT(CASE WHEN (CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTE
 COUNT(DISTINCT CAST(e.`channel` AS BINARY)) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_sum: sum(orders.amount)
-CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_avg: avg(orders.amount)
-CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) / NULLIF(CAST(COUNT(e.`amount`) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) / NULLIF(CAST(COUNT(e.`amount`) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_min_text: min(orders.channel)
 CAST(MIN(CAST(e.`channel` AS BINARY)) AS CHAR CHARACTER SET utf8mb4) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
@@ -173,7 +173,7 @@ COUNT(e.`channel`) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 CAST(MAX(CAST(e.`channel` AS BINARY)) AS CHAR CHARACTER SET utf8mb4) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND e.`ordered_at` > DATE_ADD(p.`c_max_timestamp`, INTERVAL -30 DAY)
+CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND e.`ordered_at` > DATE_ADD(p.`c_max_timestamp`, INTERVAL -30 DAY)
 
 -- c_most_frequent_text: most_frequent(orders.channel)
 SELECT `_key`, `_v` AS `_orders_23` FROM (SELECT `_key`, `_v`, ROW_NUMBER() OVER (PARTITION BY `_key` ORDER BY `_n` DESC, CASE WHEN CAST(`_g` AS BINARY) IS NULL THEN 1 ELSE 0 END, CAST(`_g` AS BINARY)) AS `_r` FROM (SELECT e.`customer_id` AS `_key`, CAST(e.`channel` AS BINARY) AS `_g`, COUNT(*) AS `_n`, CAST(MIN(CAST(e.`channel` AS BINARY)) AS CHAR CHARACTER SET utf8mb4) AS `_v` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`channel`) IS NULL) GROUP BY e.`customer_id`, CAST(e.`channel` AS BINARY)) AS c) AS r WHERE `_r` = 1
@@ -188,7 +188,7 @@ SELECT e.`customer_id` AS `_key`, CAST(MIN(CAST(e.`channel` AS BINARY)) AS CHAR 
 SELECT e.`customer_id` AS `_key`, MIN(e.`ordered_at`) AS `_orders_26` FROM `orders` AS e JOIN (SELECT e.`customer_id` AS `_key`, MAX(e.`ordered_at`) AS `_t` FROM `orders` AS e WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`ordered_at`) IS NULL) AND ((CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTERVAL -90 DAY) AS DATE) AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE)) GROUP BY e.`customer_id`) AS _e ON e.`customer_id` = _e.`_key` AND e.`ordered_at` = _e.`_t` WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE AND NOT ((e.`ordered_at`) IS NULL) AND ((CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTERVAL -90 DAY) AS DATE) AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE)) GROUP BY e.`customer_id`
 
 -- c_share: share(orders.amount where channel = "web")
-CAST((COALESCE(CAST(SUM(CASE WHEN CAST(e.`channel` AS BINARY) = CAST('web' AS BINARY) THEN CAST(e.`amount` AS DECIMAL(38, 9)) END) AS DOUBLE), 0)) AS DOUBLE) / NULLIF(CAST((CAST(SUM(CAST(e.`amount` AS DECIMAL(38, 9))) AS DOUBLE)) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
+CAST((COALESCE(CAST(CAST(SUM(CASE WHEN CAST(e.`channel` AS BINARY) = CAST('web' AS BINARY) THEN CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN CAST(e.`channel` AS BINARY) = CAST('web' AS BINARY) THEN CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN CAST(e.`channel` AS BINARY) = CAST('web' AS BINARY) THEN CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END END), 0) AS DOUBLE), 0)) AS DOUBLE) / NULLIF(CAST((CAST(CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`amount`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) * FLOOR(ABS((e.`amount` - TRUNCATE(e.`amount`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`amount`) >= 4194304 THEN CAST(e.`amount` AS DECIMAL(38, 9)) END), 0) AS DOUBLE)) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
 
 -- c_share_count: share(orders in last 90 days where coupon)
 CAST((COUNT(CASE WHEN ((CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTERVAL -90 DAY) AS DATE) AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE)) AND (e.`coupon`) THEN 1 END)) AS DOUBLE) / NULLIF(CAST((COUNT(CASE WHEN (CAST(e.`ordered_at` AS DATE) > CAST(DATE_ADD(CURRENT_DATE, INTERVAL -90 DAY) AS DATE) AND CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE) THEN 1 END)) AS DOUBLE), 0) … WHERE CAST(e.`ordered_at` AS DATE) <= CURRENT_DATE
@@ -218,10 +218,10 @@ e.`issued_on` <= CURRENT_DATE
 CAST(e.`account_id` AS BINARY)
 
 -- join of aggregates
-CAST(p.`account_id` AS BINARY) = a_invoices.`_key`
+p.`account_id` = a_invoices.`_probe` AND CAST(p.`account_id` AS BINARY) = a_invoices.`_key`
 
 -- k_total: sum(invoices.total)
-CAST(SUM(CAST(e.`total` AS DECIMAL(38, 9))) AS DOUBLE) … WHERE e.`issued_on` <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN 0 ELSE CAST(TRUNCATE(e.`total`, 0) AS SIGNED) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN 0 ELSE CAST(SIGN((e.`total` - TRUNCATE(e.`total`, 0)) * 1000000000) * FLOOR(ABS((e.`total` - TRUNCATE(e.`total`, 0)) * 1000000000) + 0.5) AS SIGNED) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e.`total`) >= 4194304 THEN CAST(e.`total` AS DECIMAL(38, 9)) END), 0) AS DOUBLE) … WHERE e.`issued_on` <= CURRENT_DATE
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

@@ -119,10 +119,10 @@ COUNT(*) FILTER(WHERE (CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERV
 COUNT(DISTINCT e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_sum: sum(orders.amount)
-CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_avg: avg(orders.amount)
-CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) / NULLIF(CAST(COUNT(e."amount") AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION) / NULLIF(CAST(COUNT(e."amount") AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_min_text: min(orders.channel)
 MIN(e."channel" COLLATE "C") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
@@ -173,7 +173,7 @@ COUNT(e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 MAX(e."channel" COLLATE "C") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND e."ordered_at" > (p."c_max_timestamp" + INTERVAL '-30 DAY')
+CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND e."ordered_at" > (p."c_max_timestamp" + INTERVAL '-30 DAY')
 
 -- c_most_frequent_text: most_frequent(orders.channel)
 SELECT "_key", "_v" AS "_orders_23" FROM (SELECT "_key", "_v", ROW_NUMBER() OVER (PARTITION BY "_key" ORDER BY "_n" DESC NULLS LAST, "_g" COLLATE "C") AS "_r" FROM (SELECT e."customer_id" AS "_key", e."channel" AS "_g", COUNT(*) AS "_n", MIN(e."channel" COLLATE "C") AS "_v" FROM "orders" AS e WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND NOT ((e."channel") IS NULL) GROUP BY e."customer_id", e."channel") AS c) AS r WHERE "_r" = 1
@@ -188,7 +188,7 @@ SELECT e."customer_id" AS "_key", MIN(e."channel" COLLATE "C") AS "_orders_25" F
 SELECT e."customer_id" AS "_key", MIN(e."ordered_at") AS "_orders_26" FROM "orders" AS e JOIN (SELECT e."customer_id" AS "_key", MAX(e."ordered_at") AS "_t" FROM "orders" AS e WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND NOT ((e."ordered_at") IS NULL) AND ((CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL '-90 DAY' AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE)) GROUP BY e."customer_id") AS _e ON e."customer_id" = _e."_key" AND e."ordered_at" = _e."_t" WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE AND NOT ((e."ordered_at") IS NULL) AND ((CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL '-90 DAY' AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE)) GROUP BY e."customer_id"
 
 -- c_share: share(orders.amount where channel = "web")
-CAST((COALESCE(CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) FILTER(WHERE e."channel" = 'web') AS DOUBLE PRECISION), 0)) AS DOUBLE PRECISION) / NULLIF(CAST((CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE PRECISION)) AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+CAST((COALESCE(CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) FILTER(WHERE e."channel" = 'web') AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) FILTER(WHERE e."channel" = 'web') AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END) FILTER(WHERE e."channel" = 'web'), 0) AS DOUBLE PRECISION), 0)) AS DOUBLE PRECISION) / NULLIF(CAST((CAST(CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."amount") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE CAST(SIGN((e."amount" - TRUNC(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - TRUNC(e."amount")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION)) AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_share_count: share(orders in last 90 days where coupon)
 CAST((COUNT(*) FILTER(WHERE ((CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL '-90 DAY' AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE)) AND (e."coupon"))) AS DOUBLE PRECISION) / NULLIF(CAST((COUNT(*) FILTER(WHERE (CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL '-90 DAY' AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE))) AS DOUBLE PRECISION), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
@@ -221,7 +221,7 @@ e."account_id"
 p."account_id" = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-CAST(SUM(CAST(e."total" AS DECIMAL(38, 9))) AS DOUBLE PRECISION) … WHERE e."issued_on" <= CURRENT_DATE
+CAST(CAST(SUM(CASE WHEN ABS(e."total") >= 4194304 THEN 0 ELSE CAST(TRUNC(e."total") AS INT) END) AS DECIMAL(38, 9)) + CAST(SUM(CASE WHEN ABS(e."total") >= 4194304 THEN 0 ELSE CAST(SIGN((e."total" - TRUNC(e."total")) * 1000000000) * FLOOR(ABS((e."total" - TRUNC(e."total")) * 1000000000) + 0.5) AS INT) END) AS DECIMAL(38, 0)) * 0.000000001 + COALESCE(SUM(CASE WHEN ABS(e."total") >= 4194304 THEN CAST(e."total" AS DECIMAL(38, 9)) END), 0) AS DOUBLE PRECISION) … WHERE e."issued_on" <= CURRENT_DATE
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

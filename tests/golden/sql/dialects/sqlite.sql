@@ -119,10 +119,10 @@ COUNT(*) FILTER(WHERE (DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')
 COUNT(DISTINCT e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_sum: sum(orders.amount)
-SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now')
+SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_avg: avg(orders.amount)
-CAST(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) AS REAL) / NULLIF(CAST(COUNT(e."amount") AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
+CAST(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) AS REAL) / NULLIF(CAST(COUNT(e."amount") AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_min_text: min(orders.channel)
 MIN(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
@@ -173,7 +173,7 @@ COUNT(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 MAX(e."channel") … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now') AND STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") > STRFTIME('%Y-%m-%d %H:%M:%f', STRFTIME('%Y-%m-%d %H:%M:%f', p."c_max_timestamp", '-30 days'))
+SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."ordered_at") <= DATE('now') AND STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") > STRFTIME('%Y-%m-%d %H:%M:%f', STRFTIME('%Y-%m-%d %H:%M:%f', p."c_max_timestamp", '-30 days'))
 
 -- c_most_frequent_text: most_frequent(orders.channel)
 SELECT "_key", "_v" AS "_orders_23" FROM (SELECT "_key", "_v", ROW_NUMBER() OVER (PARTITION BY "_key" ORDER BY "_n" DESC, "_g" COLLATE BINARY NULLS LAST) AS "_r" FROM (SELECT e."customer_id" AS "_key", e."channel" AS "_g", COUNT(*) AS "_n", MIN(e."channel") AS "_v" FROM "orders" AS e WHERE DATE(e."ordered_at") <= DATE('now') AND NOT ((e."channel") IS NULL) GROUP BY e."customer_id", e."channel") AS c) AS r WHERE "_r" = 1
@@ -188,7 +188,7 @@ SELECT e."customer_id" AS "_key", MIN(e."channel") AS "_orders_25" FROM "orders"
 SELECT e."customer_id" AS "_key", SUBSTRING(MIN(STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") || e."ordered_at"), 24) AS "_orders_26" FROM "orders" AS e JOIN (SELECT e."customer_id" AS "_key", MAX(STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at")) AS "_t" FROM "orders" AS e WHERE DATE(e."ordered_at") <= DATE('now') AND NOT ((e."ordered_at") IS NULL) AND ((DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')) AND DATE(e."ordered_at") <= DATE(DATE('now')))) GROUP BY e."customer_id") AS _e ON e."customer_id" = _e."_key" AND STRFTIME('%Y-%m-%d %H:%M:%f', e."ordered_at") = _e."_t" WHERE DATE(e."ordered_at") <= DATE('now') AND NOT ((e."ordered_at") IS NULL) AND ((DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')) AND DATE(e."ordered_at") <= DATE(DATE('now')))) GROUP BY e."customer_id"
 
 -- c_share: share(orders.amount where channel = "web")
-CAST((COALESCE(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)) FILTER(WHERE e."channel" COLLATE BINARY = 'web'), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER)) FILTER(WHERE e."channel" COLLATE BINARY = 'web')), 0)) AS REAL) / NULLIF(CAST((SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER)), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER)))) AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
+CAST((COALESCE(SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32) FILTER(WHERE e."channel" COLLATE BINARY = 'web'), SUM(CAST(e."amount" AS INTEGER) & 4294967295) FILTER(WHERE e."channel" COLLATE BINARY = 'web'), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER)) FILTER(WHERE e."channel" COLLATE BINARY = 'web')), 0)) AS REAL) / NULLIF(CAST((SEGDSL_EXACT(SUM(CAST(e."amount" AS INTEGER) >> 32), SUM(CAST(e."amount" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."amount" - CAST(e."amount" AS INTEGER)) * 1000000000) AS INTEGER)))) AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
 
 -- c_share_count: share(orders in last 90 days where coupon)
 CAST((COUNT(*) FILTER(WHERE ((DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')) AND DATE(e."ordered_at") <= DATE(DATE('now')))) AND (e."coupon"))) AS REAL) / NULLIF(CAST((COUNT(*) FILTER(WHERE (DATE(e."ordered_at") > DATE(DATE(DATE('now'), '-90 days')) AND DATE(e."ordered_at") <= DATE(DATE('now'))))) AS REAL), 0) … WHERE DATE(e."ordered_at") <= DATE('now')
@@ -221,7 +221,7 @@ e."account_id" COLLATE BINARY
 p."account_id" COLLATE BINARY = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-SEGDSL_EXACT(SUM(CAST(e."total" AS INTEGER)), SUM(CAST(ROUND((e."total" - CAST(e."total" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."issued_on") <= DATE('now')
+SEGDSL_EXACT(SUM(CAST(e."total" AS INTEGER) >> 32), SUM(CAST(e."total" AS INTEGER) & 4294967295), SUM(CAST(ROUND((e."total" - CAST(e."total" AS INTEGER)) * 1000000000) AS INTEGER))) … WHERE DATE(e."issued_on") <= DATE('now')
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

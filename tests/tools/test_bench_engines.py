@@ -1,0 +1,110 @@
+"""Case 12 of the benchmark (engines at size) on a tiny data set, so that it keeps working.
+
+Every engine is loaded through its bulk path, runs segdsl's query and the
+hand-written one through its own client and `segdsl run --target` as a
+process; the case itself compares both memberships with DuckDB's, and this
+test asserts that they came out equal and that every figure is there. It
+asserts nothing about times.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from benchmarks import data, engines_case, loaders, runner
+from tests.support.engines import MYSQL_URL, PG_URL, REQUIRE
+
+HAVE_SPARK = importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
+SIZE = 2000
+
+
+def _run(tmp_path: Path, engines: str) -> tuple[dict, str]:
+    report = tmp_path / "BENCHMARKS.md"
+    state = tmp_path / "results.json"
+    # A process of its own: chdb's embedded server is one per process, and this test process already has
+    # one (the engines of the conformance tests) on another folder.
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--sizes", str(SIZE), "--quick", "--cases", "12",
+                           "--engines", engines, "--data", str(tmp_path / "data"), "--output", str(report),
+                           "--json", str(state)], cwd=runner.REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(state.read_text(encoding="utf-8")), report.read_text(encoding="utf-8")
+
+
+def _check(state: dict, engine: str) -> None:
+    name = engines_case.NAMES[engine]
+    rows = [r for r in state["rows"] if r["case"] == engines_case.CASE and r["measure"].startswith(name + ":")]
+    unavailable = [r for r in rows if r["measure"].endswith("not available")]
+    if unavailable:
+        if REQUIRE:
+            pytest.fail(f"{name} is not available: {unavailable[0]['figure']}")
+        pytest.skip(f"{name} is not available: {unavailable[0]['figure']}")
+    measures = [r["measure"].split(": ", 1)[1] for r in rows]
+    assert measures == ["hand-written SQL, engine's own client", "segdsl's SQL, engine's own client",
+                        "`segdsl run --target … --output members.parquet`", "peak RSS of the segdsl process"], rows
+    assert all(r["median"] and r["median"] > 0 for r in rows), rows
+    assert state["verified"][f"12. {name} segdsl membership = DuckDB (2 k)"] is True
+    assert state["verified"][f"12. {name} hand-written membership = DuckDB (2 k)"] is True
+    assert "membership equal (1,989 rows)" in rows[2]["figure"]
+
+
+def _drop(tmp_path: Path, engines: list[str]) -> None:
+    ds = data.ensure(tmp_path / "data", SIZE, say=lambda s: None)
+    for engine in engines:
+        try:
+            loaders.drop(engine, ds, tmp_path / "data")
+        except Exception:  # noqa: BLE001 - a server that was not there has nothing to drop
+            pass
+
+
+def test_embedded_and_server_engines_give_duckdb_membership(tmp_path: Path) -> None:
+    engines = ["sqlite", "clickhouse", "postgres", "mysql"]
+    try:
+        state, report = _run(tmp_path, ",".join(engines))
+        goal_rows = [line.split(" ")[1] for line in report.splitlines()
+                     if line.startswith("| 12") and line.split(" ")[1].endswith(".")]
+        assert goal_rows == ["12a.", "12b.", "12c.", "12d."]
+        assert "| 12d. same membership as DuckDB on every engine at every size |" in report
+        for engine in engines:
+            _check(state, engine)
+        # loaded once and kept, keyed by the data set: found in place by the next run
+        ds = data.ensure(tmp_path / "data", SIZE, say=lambda s: None)
+        said: list[str] = []
+        for engine in engines:
+            assert loaders.ensure(engine, ds, tmp_path / "data", say=said.append).seconds == 0.0
+        assert said == []
+    finally:
+        _drop(tmp_path, engines)
+
+
+@pytest.mark.skipif(not HAVE_SPARK, reason="needs pyspark and Java (pip install -e '.[spark]')")
+def test_spark_local_gives_duckdb_membership(tmp_path: Path) -> None:
+    state, _ = _run(tmp_path, "spark")
+    _check(state, "spark")
+
+
+def test_hand_written_sql_names_the_loaded_tables() -> None:
+    import datetime as dt
+
+    from benchmarks import handsql_engines
+
+    tables = {t: f"segdsl_bench_1m.{t}" for t in loaders.TABLES}
+    for dialect in handsql_engines.DIALECTS:
+        sql = handsql_engines.shop_sql(dialect, dt.date(2026, 6, 30), tables)
+        for t in loaders.TABLES:
+            assert f"segdsl_bench_1m.{t}" in sql
+    assert loaders.schema_name(data.DataSet(1_000_000, Path("x"), 0.0)) == "segdsl_bench_1m"
+    assert loaders.schema_name(data.DataSet(100_000, Path("x"), 0.0)) == "segdsl_bench_100k"
+    assert PG_URL and MYSQL_URL
+
+
+def test_unknown_engine_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        runner.parse_args(["--engines", "oracle"])
+    assert runner.parse_args(["--engines", "mariadb,chdb"]).engines == ["mysql", "clickhouse"]
