@@ -40,7 +40,7 @@ class ActivationChecks:
     """The audience and lift checks of segdsl.semantic.checker.Checker (which provides expr, defs, out, …)."""
 
     def _audiences(self) -> dict[str, m.Audience]:
-        from .checker import _Ctx
+        from .expressions import _Ctx
 
         out: dict[str, m.Audience] = {}
         for f in self.files:
@@ -74,7 +74,7 @@ class ActivationChecks:
 
     def _identifiers(self, d: s.Audience, destination: dest.Destination | None
                      ) -> tuple[tuple[str, m.Expr], ...] | None:
-        from .checker import _Ctx
+        from .expressions import _Ctx
 
         seen: dict[str, s.Identifier] = {}
         values: list[tuple[str, m.Expr]] = []

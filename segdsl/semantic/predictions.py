@@ -126,7 +126,7 @@ class PredictionChecks:
                 self.out.add("SEG121", "the value of a purchase is a column of the events, not a percentage",
                              v.span, f"for example value: {source}.amount")
             else:
-                from .checker import _Ctx
+                from .expressions import _Ctx
 
                 value = self.expr(v, _Ctx(source=source))
                 if value.type not in (T.NUMBER, T.ANY):

@@ -19,7 +19,7 @@ class ReportChecks:
     """The report checks of segdsl.semantic.checker.Checker (which provides expr, defs, out and the rest)."""
 
     def _reports(self) -> dict[str, m.Report]:
-        from .checker import _Ctx  # the checker's own context type (check imports this module)
+        from .expressions import _Ctx  # the checker's own context type (check imports this module)
 
         reports: dict[str, m.Report] = {}
         for f in self.files:
