@@ -593,7 +593,7 @@ class StaticLints:
     # SEG403–405 -------------------------------------------------------------
     def _unused(self) -> None:
         main_defs = next((f.definitions for f in self.files if f.path == self.main), ())
-        if not any(isinstance(d, (s.Segment, s.Segmentation, s.Holdout, s.Report)) for d in main_defs):
+        if not any(isinstance(d, (s.Segment, s.Segmentation, s.Holdout, s.Report, s.Audience)) for d in main_defs):
             return  # a library of shared definitions: its users decide what is used
         used: set[str] = set()
         for e in self._all_expressions():
@@ -603,6 +603,9 @@ class StaticLints:
         used |= {h.segment for h in self.model.holdouts.values()}
         for r in self.model.reports.values():
             used |= set(r.subjects)
+        for a in self.model.audiences.values():  # what an audience sends is used
+            used.add(a.owner)
+            used |= {x.name for _, v in a.identifiers for x in m.walk(v) if isinstance(x, m.FeatureRef)}
         for f in self.files:
             for d in f.definitions:
                 if isinstance(d, s.Exclusive):

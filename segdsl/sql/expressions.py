@@ -366,5 +366,10 @@ class ExpressionCompiler:
         ], default=zero.copy())
         return exp.Sub(this=years, expression=incomplete)
 
+    def _x_Predict(self, e: m.Predict) -> exp.Expression:
+        from ..predict.compile import predict_sql
+
+        return predict_sql(e, self.expr)
+
     def _x_MemberAgg(self, e: m.MemberAgg) -> exp.Expression:  # pragma: no cover - reports compile these
         raise AssertionError("member aggregates are compiled by reports")

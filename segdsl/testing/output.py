@@ -26,6 +26,7 @@ class Run:
     engine: str
     # (file, test name, expectation index) → rendered explanations of its wrong members
     explanations: dict[tuple[str, str, int], list[str]] = field(default_factory=dict)
+    coverage: bool = False  # list what no test expects
 
     def results(self) -> list[TestResult]:
         return [r for f in self.files for r in f.results]
@@ -71,6 +72,10 @@ def text(run: Run) -> tuple[str, str]:
         ([f"{c['errors']} could not run"] if c["errors"] else []) + \
         ([f"{c['files_with_errors']} files with errors"] if c["files_with_errors"] else [])
     out.append(f"{c['tests']} test{'s' * (c['tests'] != 1)} on {run.engine}: " + ", ".join(parts))
+    if run.coverage:
+        from .coverage import report
+
+        out.append(report(run.files).rstrip("\n"))
     return "\n".join(out) + "\n", ("\n\n".join(err) + "\n") if err else ""
 
 
@@ -111,8 +116,15 @@ def to_json(run: Run) -> str:
                   "expectations": [_outcome(o, run, (f.path, r.name, i)) for i, o in enumerate(r.outcomes)],
                   "errors": [_diag(d) for d in r.errors]} for r in f.results]
         files.append({"path": f.path, "tests": tests, "errors": [_diag(d) for d in f.errors]})
-    return json.dumps({"engine": run.engine, "summary": run.counts(), "files": files}, ensure_ascii=False,
-                      indent=2) + "\n"
+    data: dict = {"engine": run.engine, "summary": run.counts(), "files": files}
+    if run.coverage:
+        from .coverage import uncovered
+
+        missing, total = uncovered(run.files)
+        data["coverage"] = {"total": total, "covered": total - len(missing),
+                            "not_covered": [{"file": i.file, "line": i.line, "kind": i.kind, "name": i.name}
+                                            for i in missing]}
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
 
 
 def junit(run: Run) -> str:

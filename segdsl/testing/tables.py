@@ -27,8 +27,9 @@ _SQL_TYPES = {T.TEXT: "TEXT", T.BOOL: "BOOLEAN", T.DATE: "DATE", T.TIMESTAMP: "T
 def _type(table: SourceTable, column: str, dialect: str) -> exp.DataType:
     ty = table.types[column]
     name = ("BIGINT" if table.integral.get(column) else "DOUBLE") if ty is T.NUMBER else _SQL_TYPES.get(ty, "TEXT")
-    if dialect == "clickhouse":  # a missing value needs a Nullable type there
-        return exp.DataType.build(f"Nullable({dtype(name, dialect).sql('clickhouse')})", dialect="clickhouse")
+    if dialect == "clickhouse":  # a missing value needs a Nullable type; Date32 and DateTime64 reach before 1970
+        inner = {"DATE": "Date32", "TIMESTAMP": "DateTime64(6)"}.get(name) or dtype(name, dialect).sql("clickhouse")
+        return exp.DataType.build(f"Nullable({inner})", dialect="clickhouse")
     return dtype(name, dialect)
 
 
@@ -50,6 +51,8 @@ def cell(value: object, table: SourceTable, column: str, dialect: str) -> exp.Ex
         literal = low.text_literal(str(value))
     if dialect == "sqlite":  # SQLite stores what it is given: ISO text for dates, as applications do
         return literal
+    if dialect == "clickhouse" and isinstance(value, dt.date):  # read as Date32/DateTime64, not as Date first
+        literal = exp.Literal.string(value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat())
     return exp.cast(literal, _type(table, column, dialect))
 
 

@@ -38,13 +38,13 @@ events orders from "orders" by customer_id at ordered_at
 
 feature orders_90d  = count(orders in last 90 days)
 feature orders_prev = count(orders in previous 90 days)
-feature mail        = email
+feature mail        = customers.email
 segment win_back    = orders_prev >= 1 and orders_90d = 0
 holdout win_back_test = win_back split 80% campaign, 20% control seed "win-back"
 
 audience wb_meta   = win_back_test.campaign to meta (email: customers.email, country: country, city: city)
 audience wb_google = win_back to google_ads (email: mail, country: country)
-audience wb_plain  = win_back to parquet (external_id: customer_id, email: email, country: country)
+audience wb_plain  = win_back to parquet (external_id: customer_id, email: customers.email, country: country)
 """
 runner = CliRunner()
 
@@ -271,3 +271,26 @@ def test_the_same_file_on_every_engine(name: str, demo_db: Path, model_file: Pat
     mine = (tmp_path / f"{name}.csv").read_text(encoding="utf-8").split("\n")
     duck = (tmp_path / "duckdb.csv").read_text(encoding="utf-8").split("\n")
     assert mine[0] == duck[0] and sorted(mine) == sorted(duck)  # the same header and lines, in any order
+
+
+def test_a_long_lift_report_formats_over_lines() -> None:
+    text = MODEL + ("report win_back_lift = lift of win_back_test measure exists(orders in next 30 days), "
+                    "sum(orders.amount in next 30 days) against control\n").replace("against control",
+                                                                                     "against campaign")
+    formatted = format_text(text, "m.seg")
+    assert ("report win_back_lift = lift of win_back_test\n  measure exists(orders in next 30 days), "
+            "sum(orders.amount in next 30 days)\n  against campaign\n") in formatted
+    assert without_spans(parse(formatted, "m.seg")) == without_spans(parse(text, "m.seg"))
+
+
+def test_what_an_audience_sends_counts_as_used(tmp_path: Path) -> None:
+    """A feature read only as an identifier and a segment only exported raise no unused-definition note,
+    as they do without the audience."""
+    text = MODEL.replace("holdout win_back_test", "segment spare = orders_90d > 5\nholdout win_back_test")
+    path = tmp_path / "m.seg"
+    path.write_text(text.replace("audience wb_google = win_back to google_ads (email: mail, country: country)\n",
+                                 ""), encoding="utf-8")
+    unused = {f.message for f in segdsl.load(path).lint() if f.code in ("SEG404", "SEG405")}
+    assert unused == {"feature `mail` is not used"}
+    path.write_text(text + "audience spare_csv = spare to csv (email: mail)\n", encoding="utf-8")
+    assert not [f for f in segdsl.load(path).lint() if f.code in ("SEG404", "SEG405")]

@@ -327,3 +327,14 @@ def test_a_changed_definition_fails_a_shipped_test(tmp_path: Path):
     assert result.exit_code == 1
     assert "expect vip = [1]" in result.stderr and "missing: 1" in result.stderr
     assert "✗ revenue > vip_spend" in result.stderr  # the explanation names the condition that failed
+
+
+def test_coverage_lists_what_no_test_expects(tmp_path: Path):
+    path = write(tmp_path, PASSING)
+    text = cli("test", str(path), "--coverage").stdout
+    # vip, tier.big and tier.small are expected; the holdout's arms are not
+    assert "coverage: 3 of 5 segments, cases and arms are expected by a test" in text
+    assert f"not covered: {path}:8: arm vip_test.a" in text.replace(str(path.resolve()), str(path))
+    data = json.loads(cli("test", str(path), "--coverage", "--format", "json").stdout)["coverage"]
+    assert (data["total"], data["covered"]) == (5, 3)
+    assert {i["name"] for i in data["not_covered"]} == {"vip_test.a", "vip_test.b"}

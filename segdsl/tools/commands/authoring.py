@@ -208,6 +208,8 @@ def test_(
     name: Optional[List[str]] = typer.Option(None, "--name", "-n", help="Only the test of this name (repeatable)."),
     explain: bool = typer.Option(True, "--explain/--no-explain", help="Explain each wrong member of a failed "
                                  "expectation, condition by condition, as `segdsl explain` does."),
+    coverage: bool = typer.Option(False, "--coverage", help="Also list the segments, cases and holdout arms that "
+                                  "no test expects any member in or out of."),
 ) -> None:
     """Run the tests written in .seg files: fixtures in, expected members out.
 
@@ -225,6 +227,8 @@ def test_(
       segdsl test examples/retail.seg --format junit > segdsl-tests.xml
 
       segdsl test models/ --target postgresql://ci@db/shop
+
+      segdsl test examples/ --coverage
     """
 
     def body() -> None:
@@ -232,6 +236,7 @@ def test_(
         from ...testing import output as report
 
         run = test_paths(list(files), TestOptions(target=target, fmt=fmt, explain=explain, names=tuple(name or ())))
+        run.coverage = coverage
         if fmt == "text":
             stdout, stderr = report.text(run)
             sys.stderr.write(stderr)

@@ -19,7 +19,7 @@ from ...lang.diagnostics import Diagnostic, SegError, Span
 
 DEFINITION_KINDS = {
     s.Param: "param", s.Entity: "entity", s.Events: "events", s.Feature: "feature", s.Segment: "segment",
-    s.Segmentation: "segmentation", s.Holdout: "holdout", s.Report: "report",
+    s.Segmentation: "segmentation", s.Holdout: "holdout", s.Report: "report", s.Audience: "audience",
 }
 
 
@@ -77,6 +77,8 @@ def definitions_of(parsed: s.File, path: Path) -> list[Definition]:
         elif isinstance(d, s.Holdout):
             for arm in d.arms:
                 out.append(Definition(f"{name.text}.{arm.name.text}", "arm", path, arm.name.span, arm.name.span, arm))
+    for test in getattr(parsed, "tests", ()):  # `test` blocks: in the outline, not names an expression reads
+        out.append(Definition(f"test:{test.name.text}", "test", path, test.name.span, test.span, test, test.label))
     return out
 
 
@@ -135,6 +137,9 @@ def occurrences(parsed: s.File, visible: Mapping[str, Definition]) -> list[Occur
             for arm in d.arms:
                 out.append(Occurrence(f"{d.name.text}.{arm.name.text}", arm.name.span, True))
             continue
+        elif isinstance(d, s.Audience):
+            out.append(Occurrence(d.name.text, d.name.span, True))
+            nodes = walk((d.subject, tuple(i.value for i in d.identifiers)))
         elif isinstance(d, s.Exclusive):
             out.extend(Occurrence(n.text, n.span) for n in d.segments)
             continue
