@@ -67,6 +67,12 @@ SQL (sqlglot expressions of DOUBLE inputs; parameters become constants)::
     sql.expected_purchases_domain(bgnbd, horizon)     # [(x_from, x_to, T_min)]: where NULL comes from
     sql.sqlite_math_functions(con)                    # LN, EXP on an SQLite built without them
 
+The language's side::
+
+    compile.predict_sql(node, compile_input)          # a model's Predict node (segdsl.semantic.predictions)
+    lock.read_lock / write_lock / bind_stored         # MODEL.seg.lock: stored fits bound into a checked model
+    (segdsl.engines.predictions fits on an engine: the grouped summary, the fingerprint, staleness)
+
 numpy reference (the same formulas, scipy's ₂F₁)::
 
     formulas.p_alive / expected_purchases / expected_spend / expected_value
