@@ -20,7 +20,7 @@ from ...lang.diagnostics import Diagnostic, SegError, Span
 
 DEFINITION_KINDS = {
     s.Param: "param", s.Entity: "entity", s.Events: "events", s.Feature: "feature", s.Segment: "segment",
-    s.Segmentation: "segmentation", s.Holdout: "holdout", s.Report: "report",
+    s.Segmentation: "segmentation", s.Holdout: "holdout", s.Report: "report", s.Audience: "audience",
 }
 
 
@@ -143,7 +143,12 @@ def occurrences(parsed: s.File, visible: Mapping[str, Definition]) -> list[Occur
             if d.name is not None:
                 out.append(Occurrence(d.name.text, d.name.span, True))
             out.extend(Occurrence(n.text, n.span) for n in d.subjects)
+            if d.against is not None:  # a lift report's control arm
+                out.append(Occurrence(f"{d.subjects[0].text}.{d.against.text}", d.against.span))
             nodes = walk(d.measures)
+        elif isinstance(d, s.Audience):
+            out.append(Occurrence(d.name.text, d.name.span, True))
+            nodes = walk((d.subject, tuple(i.value for i in d.identifiers)))
         elif isinstance(d, s.Segmentation):
             out.append(Occurrence(d.name.text, d.name.span, True))
             for case in d.cases:

@@ -20,7 +20,7 @@ _NAME_TERMINALS = {"NAME", "QUOTED_NAME"}
 _WORD = re.compile(r"[A-Za-z_\w]*$")
 _MEMBER = re.compile(r"(`(?:[^`\n]|``)+`|(?!\d)\w+)\s*\.\s*(\w*)$")
 DEFINITION_KEYWORDS = ("import", "param", "entity", "events", "feature", "segment", "segmentation", "holdout",
-                       "report", "exclusive")
+                       "report", "exclusive", "audience")
 SCORES = ("r", "f", "m")
 _AGGREGATES = frozenset({"count", "count_distinct", "exists", "sum", "avg", "min", "max"})
 _AGGREGATE_TERMINALS = {"COUNT", "COUNT_DISTINCT", "EXISTS", "SUM", "AVG", "MIN", "MAX"}

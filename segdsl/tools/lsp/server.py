@@ -38,14 +38,15 @@ _SEVERITY = {"error": t.DiagnosticSeverity.Error, "warning": t.DiagnosticSeverit
 _SYMBOL = {"param": t.SymbolKind.Constant, "entity": t.SymbolKind.Class, "events": t.SymbolKind.Event,
            "feature": t.SymbolKind.Field, "segment": t.SymbolKind.Boolean, "segmentation": t.SymbolKind.Enum,
            "case": t.SymbolKind.EnumMember, "holdout": t.SymbolKind.Object, "arm": t.SymbolKind.EnumMember,
-           "report": t.SymbolKind.Namespace}
+           "report": t.SymbolKind.Namespace, "audience": t.SymbolKind.Namespace}
 _COMPLETION = {"keyword": t.CompletionItemKind.Keyword, "param": t.CompletionItemKind.Constant,
                "entity": t.CompletionItemKind.Class, "events": t.CompletionItemKind.Event,
                "feature": t.CompletionItemKind.Field, "segment": t.CompletionItemKind.Variable,
                "segmentation": t.CompletionItemKind.Enum, "case": t.CompletionItemKind.EnumMember,
                "holdout": t.CompletionItemKind.Module, "arm": t.CompletionItemKind.EnumMember,
                "column": t.CompletionItemKind.Property, "score": t.CompletionItemKind.Value,
-               "function": t.CompletionItemKind.Function, "report": t.CompletionItemKind.Reference}
+               "function": t.CompletionItemKind.Function, "report": t.CompletionItemKind.Reference,
+               "audience": t.CompletionItemKind.Reference}
 
 
 @dataclass
