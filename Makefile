@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh machine:
 #   make demo   — install into .venv and run the demo (1,000,000 customers on DuckDB)
-#   make test   — install into .venv and run the whole test suite
+#   make test   — install into .venv, run the examples' own tests (segdsl test) and the whole test suite
 #   make bench  — install into .venv and run the benchmark, which rewrites BENCHMARKS.md
 #                 (long: 100 k, 1 M and 10 M customers; make bench BENCH=--quick for a short run)
 PYTHON ?= python3
@@ -23,6 +23,7 @@ demo: install
 	$(BIN)/segdsl demo
 
 test: install
+	$(BIN)/segdsl test examples/
 	$(BIN)/python -m pytest -q
 
 bench: install

@@ -18,6 +18,7 @@ CODES: dict[str, str] = {
     "SEG001": "syntax error",
     "SEG002": "unexpected character",
     "SEG003": "unterminated text or unknown escape",
+    "SEG004": "name reserved by the language",
     "SEG101": "unknown name",
     "SEG102": "duplicate definition",
     "SEG103": "reference cycle",
@@ -29,6 +30,11 @@ CODES: dict[str, str] = {
     "SEG109": "unknown column",
     "SEG110": "unknown function",
     "SEG111": "bad column declaration",
+    "SEG131": "unknown fixture source or column",
+    "SEG132": "bad fixture row",
+    "SEG133": "fixture or expected value of the wrong type",
+    "SEG134": "expectation names no segment, case or feature",
+    "SEG135": "member key not in the fixtures",
     "SEG140": "outcome window outside a lift report",
     "SEG141": "bad lift outcome",
     "SEG142": "bad lift subject or control arm",
@@ -43,6 +49,8 @@ CODES: dict[str, str] = {
     "SEG204": "bad holdout",
     "SEG205": "bad parameter definition",
     "SEG206": "bad aggregate",
+    "SEG230": "bad test setting",
+    "SEG231": "fixture file error",
     "SEG301": "bad --param",
     "SEG302": "bad --as-of",
     "SEG303": "unknown dialect",
@@ -57,6 +65,7 @@ CODES: dict[str, str] = {
     "SEG313": "cannot reach the target",
     "SEG314": "driver not installed",
     "SEG320": "bad history store",
+    "SEG340": "no test to run",
     "SEG321": "history store error",
     "SEG322": "model changed since the series was written",
     "SEG323": "unknown series or snapshot",
@@ -87,8 +96,8 @@ CODES: dict[str, str] = {
 
 # Problems with the command line rather than with a model: exit code 2 (SEG304 too, for a file named
 # on the command line, which has no place in a model).
-USAGE_CODES = frozenset({"SEG301", "SEG302", "SEG303", "SEG306", "SEG307", "SEG309", "SEG312", "SEG313", "SEG314", "SEG320",
-                          "SEG323", "SEG324", "SEG325"})
+USAGE_CODES = frozenset({"SEG301", "SEG302", "SEG303", "SEG306", "SEG307", "SEG309", "SEG312", "SEG313", "SEG314",
+                          "SEG320", "SEG323", "SEG324", "SEG325", "SEG340"})
 
 
 @dataclass(frozen=True)

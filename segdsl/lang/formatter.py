@@ -37,6 +37,8 @@ from . import syntax as s
 from .comments import Comment, scan
 from .diagnostics import Diagnostic, SegError, Span
 from .parser import parse
+from .testblocks import Test
+from .testformat import lines as test_lines
 
 WIDTH = 100
 Pos = tuple[int, int]
@@ -44,7 +46,7 @@ Pos = tuple[int, int]
 # Binding strength of expressions, loosest first: decides where parentheses go.
 _OR, _AND, _NOT, _PRED, _SUM, _PRODUCT, _UNARY, _ATOM = range(1, 9)
 _COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
-_ASSIGNMENTS = (s.Param, s.Feature, s.Segment, s.Holdout)
+_ASSIGNMENTS = (s.Param, s.Feature, s.Segment, s.Holdout, s.Prediction)
 
 
 def _prec(e: object) -> int:
@@ -118,6 +120,8 @@ class _Printer:
         self.text = text
         self.src = text.split("\n")
         self.tree = tree
+        # Definitions and test blocks in the order written.
+        self.defs: list = sorted(list(tree.definitions) + list(tree.tests), key=lambda d: (d.span.line, d.span.column))
         self.comments = scan(text)
 
     # ── leaves ──────────────────────────────────────────────────────────────
@@ -232,7 +236,7 @@ class _Printer:
         if isinstance(d, s.Param):
             return f"param {self.name(d.name)}: {self.name(d.type)}"
         kind = {s.Feature: "feature", s.Segment: "segment", s.Segmentation: "segmentation",
-                s.Holdout: "holdout"}[type(d)]
+                s.Holdout: "holdout", s.Prediction: "prediction"}[type(d)]
         label = getattr(d, "label", None)
         return f"{kind} {self.name(d.name)}" + (f" {quote(label)}" if label is not None else "")
 
@@ -241,6 +245,11 @@ class _Printer:
             return d.default
         if isinstance(d, (s.Feature, s.Segment)):
             return d.expr
+        if isinstance(d, s.Prediction):
+            args = [self.name(d.source)] + [
+                f"{self.name(a.name)}: " + (f"{a.value.text}%" if isinstance(a.value, s.Percent) else self.expr(a.value))
+                for a in d.args]
+            return f"btyd({', '.join(args)})"
         if isinstance(d, s.Holdout):
             arms = ", ".join(f"{_number(a.percent)}% {self.name(a.name)}" for a in d.arms)
             return f"{self.name(d.segment)} split {arms} seed {quote(d.seed)}"
@@ -296,6 +305,8 @@ class _Printer:
             return [Line(0, "exclusive " + ", ".join(self.name(n) for n in d.segments), _spans(d, []))]
         if isinstance(d, s.Audience):
             return self.audience(d)
+        if isinstance(d, Test):
+            return test_lines(d, self.name, quote, _spans, Line)
         raise TypeError(f"cannot format {type(d).__name__}")
 
     def source(self, d: s.Entity | s.Events) -> list[Line]:
@@ -352,6 +363,8 @@ class _Printer:
         elif d.kind == "lift":
             against = f" against {self.name(d.against)}" if d.against is not None else ""
             body = f"lift of {names(d.subjects)}{measure}{against}"
+        elif d.kind == "persona":
+            body = f"persona of {self.name(d.subjects[0])}{measure}"
         else:
             body = f"{d.kind} of {names(d.subjects)}"
         return "report " + (f"{self.name(d.name)} = " if d.name is not None else "") + body
@@ -371,7 +384,7 @@ class _Printer:
 
     # ── the file ────────────────────────────────────────────────────────────
     def run(self) -> str:
-        defs = list(self.tree.definitions)
+        defs = self.defs
         extents = [(d.span.line, d.span.end_line) for d in defs]
         inner: list[list[Comment]] = [[] for _ in defs]
         items: list[tuple[int, int, object]] = []  # (first line, last line, definition index or Comment)
@@ -409,8 +422,8 @@ class _Printer:
             if run:
                 # A definition too long for one line is broken after `=` anyway: its head
                 # does not widen the block.
-                flat = [i for i in run if not self._breaks(self.tree.definitions[i])] or run
-                w = max(len(self.head(self.tree.definitions[i])) for i in flat)
+                flat = [i for i in run if not self._breaks(self.defs[i])] or run
+                w = max(len(self.head(self.defs[i])) for i in flat)
                 for i in run:
                     widths[i] = w
 
@@ -422,7 +435,7 @@ class _Printer:
                     close()
                     run, kind = [], None
                 continue
-            d = self.tree.definitions[item]
+            d = self.defs[item]
             k = type(d).__name__ if isinstance(d, _ASSIGNMENTS) or (
                 isinstance(d, s.Segmentation) and d.kind != "cases") else None
             if blank or k is None or k != kind:

@@ -19,11 +19,19 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from . import syntax as s
 from .diagnostics import Diagnostic, SegError, SourceCache, Span
+from .testblocks import Test
+from .testparse import TestBuilder
 
 DEFINITION_START = re.compile(
-    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive|audience)\b", re.M
+    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive|audience|test"
+    r"|prediction)\b",
+    re.M,
 )
 MAX_SYNTAX_ERRORS = 20
+# Words that an expression reads as an operator, a literal or an aggregate wherever a name could stand.
+RESERVED = frozenset({"and", "or", "not", "true", "false", "count", "count_distinct", "exists", "sum", "avg",
+                      "min", "max"})
+MAX_DIGITS = 300  # digits of a number literal before its decimal point (beyond a double's range anyway)
 
 
 def grammar_text() -> str:
@@ -95,6 +103,9 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: str, text: str) -> Diagnostic
         if tok.type == "$END":
             lines = text.splitlines() or [""]
             return Diagnostic("SEG001", "unexpected end of file", _span_at(file, len(lines), len(lines[-1]) + 1),
+                              _expected_hint(exc.expected))
+        if tok.value == ";":  # a token only between the rows of a test's fixture: anywhere else a stray character
+            return Diagnostic("SEG002", "unexpected character `;`", _span_at(file, tok.line, tok.column),
                               _expected_hint(exc.expected))
         return Diagnostic("SEG001", f"unexpected `{tok.value}`", _span_at(file, tok.line, tok.column, len(tok.value)),
                           _expected_hint(exc.expected))
@@ -238,13 +249,14 @@ _UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week",
 
 
 @v_args(meta=True)
-class _Builder(Transformer):
+class _Builder(TestBuilder):
     """Turns the lark tree into syntax nodes, collecting literal errors."""
 
     def __init__(self, file: str):
         super().__init__()
         self.file = file
         self.diagnostics: list[Diagnostic] = []
+        self.quoted: set[Span] = set()  # names written in backticks
 
     # spans -----------------------------------------------------------------
     def _span(self, meta) -> Span:
@@ -258,12 +270,35 @@ class _Builder(Transformer):
     # names and literals ----------------------------------------------------
     def name(self, meta, children):
         tok = children[0]
-        return s.Name(_name_text(tok), self._tok_span(tok))
+        node = s.Name(_name_text(tok), self._tok_span(tok))
+        if tok.type == "QUOTED_NAME":
+            self.quoted.add(node.span)
+        return node
+
+    def _defined(self, name: s.Name) -> s.Name:
+        """A definition's name: a word an expression reads as an operator, a literal or an aggregate
+        could never be used by name, so it must be written in backticks (here and where it is used)."""
+        if name.text in RESERVED and name.span not in self.quoted:
+            self.diagnostics.append(Diagnostic(
+                "SEG004", f"`{name.text}` is a word of the language and cannot name a definition", name.span,
+                f"choose another name, or write it in backticks here and wherever it is used: `{name.text}`"))
+        return name
 
     def number(self, meta, children):
         tok = children[0]
         text = tok.value
-        value: int | float = int(text) if re.fullmatch(r"\d+", text) else float(text)
+        value: int | float
+        if re.fullmatch(r"\d+", text):
+            # Python refuses to read integers of more than a few thousand digits; no engine holds one.
+            value = int(text) if len(text) <= MAX_DIGITS else 0
+        else:
+            value = float(text)
+        if len(text.partition(".")[0]) > MAX_DIGITS or value in (float("inf"), float("-inf")):
+            shown = text if len(text) <= 20 else f"{text[:12]}…({len(text)} characters)"
+            self.diagnostics.append(Diagnostic("SEG202", f"the number `{shown}` is out of range", self._tok_span(tok),
+                                               f"numbers have at most {MAX_DIGITS} digits before the decimal "
+                                               "point and stay below 1e308"))
+            value = 0
         return s.Num(value, text, self._tok_span(tok))
 
     def _text(self, tok: Token) -> tuple[str, str | None]:
@@ -436,14 +471,15 @@ class _Builder(Transformer):
 
     # definitions -----------------------------------------------------------
     def start(self, meta, children):
-        return s.File(self.file, tuple(children))
+        return s.File(self.file, tuple(c for c in children if not isinstance(c, Test)),
+                      tuple(c for c in children if isinstance(c, Test)))
 
     def import_(self, meta, children):
         return s.Import(self._text(children[0])[0], self._span(meta))
 
     def param(self, meta, children):
         name, type_, default = children
-        return s.Param(name, type_, default, self._span(meta))
+        return s.Param(self._defined(name), type_, default, self._span(meta))
 
     def since(self, meta, children):
         return children[0]
@@ -452,12 +488,12 @@ class _Builder(Transformer):
         name, source, key, *rest = children
         columns = next((c for c in rest if isinstance(c, tuple)), None)
         since = next((c for c in rest if isinstance(c, s.Name)), None)
-        return s.Entity(name, self._text(source)[0], self._tok_span(source), key,
+        return s.Entity(self._defined(name), self._text(source)[0], self._tok_span(source), key,
                         since, self._span(meta), columns)
 
     def events(self, meta, children):
         name, source, by, at, *columns = children
-        return s.Events(name, self._text(source)[0], self._tok_span(source), by, at, self._span(meta),
+        return s.Events(self._defined(name), self._text(source)[0], self._tok_span(source), by, at, self._span(meta),
                         columns[0] if columns else None)
 
     def columns(self, meta, children):
@@ -470,7 +506,7 @@ class _Builder(Transformer):
         return s.Exclusive(tuple(children), self._span(meta))
 
     def feature(self, meta, children):
-        return s.Feature(children[0], children[1], self._span(meta))
+        return s.Feature(self._defined(children[0]), children[1], self._span(meta))
 
     def label(self, meta, children):
         return self._text(children[0])[0]
@@ -480,7 +516,7 @@ class _Builder(Transformer):
             name, label, expr = children
         else:
             (name, expr), label = children, None
-        return s.Segment(name, label, expr, self._span(meta))
+        return s.Segment(self._defined(name), label, expr, self._span(meta))
 
     def case(self, meta, children):
         return s.Case(children[0], children[1])
@@ -493,13 +529,13 @@ class _Builder(Transformer):
         label = children[1] if isinstance(children[1], str) else None
         cases = tuple(c for c in children if isinstance(c, s.Case))
         else_name = next((c[1] for c in children if isinstance(c, tuple)), None)
-        return s.Segmentation(name, label, "cases", cases, else_name, (), self._span(meta))
+        return s.Segmentation(self._defined(name), label, "cases", cases, else_name, (), self._span(meta))
 
     def segmentation_computed(self, meta, children):
         name = children[0]
         label = children[1] if isinstance(children[1], str) else None
         kind, args = children[-1]
-        return s.Segmentation(name, label, kind, (), None, args, self._span(meta))
+        return s.Segmentation(self._defined(name), label, kind, (), None, args, self._span(meta))
 
     def bucket(self, meta, children):
         return ("bucket", (children[0], *children[1]))
@@ -510,13 +546,30 @@ class _Builder(Transformer):
     def rfm(self, meta, children):
         return ("rfm", tuple(children))
 
+    def prediction(self, meta, children):
+        name, *rest = children
+        label = rest.pop(0) if rest and isinstance(rest[0], str) else None
+        source, *args = rest
+        return s.Prediction(name, label, source, tuple(args), self._span(meta))
+
+    def prediction_key(self, meta, children):
+        tok = children[0]
+        return s.Name(tok.value, self._tok_span(tok))
+
+    def prediction_arg(self, meta, children):
+        return s.PredictionArg(children[0], children[1])
+
+    def prediction_percent(self, meta, children):
+        name, num = children
+        return s.PredictionArg(name, s.Percent(float(num.value), num.value, self._tok_span(num)))
+
     def arm(self, meta, children):
         num, name = children
         return s.Arm(float(num.value), self._tok_span(num), name)
 
     def holdout(self, meta, children):
         name, segment, *arms, seed = children
-        return s.Holdout(name, segment, tuple(arms), self._text(seed)[0], self._span(meta))
+        return s.Holdout(self._defined(name), segment, tuple(arms), self._text(seed)[0], self._span(meta))
 
     def dim_list(self, meta, children):
         return tuple(children)
@@ -553,6 +606,9 @@ class _Builder(Transformer):
     def audience(self, meta, children):
         name, subject, destination, *identifiers = children
         return s.Audience(name, subject, destination, tuple(identifiers), self._span(meta))
+
+    def report_persona(self, meta, children):
+        return ("persona", (children[0],), children[1] if len(children) > 1 else ())
 
 
 def parse_file(path: Path, sources: SourceCache | None = None) -> s.File:

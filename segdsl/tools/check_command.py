@@ -217,8 +217,13 @@ def _check_one(program: Program, options: CheckOptions, config: cfg.Config, sche
     fr.summary = (f"{len(ir.features)} features, {len(ir.segments)} segments, {len(ir.segmentations)} "
                   f"segmentations, {len(ir.holdouts)} holdouts, {len(ir.reports)} reports")
     params = resolve_params(ir, dict(options.params))
+    from ..testing.prepare import check_tests
+
+    test_problems = check_tests(program.files, ir, program.main, root)  # tests are checked, not run
+    if test_problems:
+        fr.ok = False
     if not options.lint:
-        return []
+        return test_problems
     suppressions = Suppressions(program.files, program.sources)
     findings = static_lints(ir, program.files, program.main, config, program.sources)
     tables = [src for src in srcs if not src.is_file]
@@ -226,7 +231,7 @@ def _check_one(program: Program, options: CheckOptions, config: cfg.Config, sche
         # --data reads data files; a table needs the database that holds it
         diags = [Diagnostic("SEG305", f"`{src.source}` is a table, so the data lints need the database holding it",
                             src.span, "give --db PATH or --target URL") for src in tables]
-        return diags + to_diagnostics(findings, config, suppressions)
+        return test_problems + diags + to_diagnostics(findings, config, suppressions)
     if data.wanted or options.data:
         from .datalint import data_lints
 
@@ -237,7 +242,7 @@ def _check_one(program: Program, options: CheckOptions, config: cfg.Config, sche
         more, fr.queries = data_lints(ir, program.files, target, as_of, params, config, program.sources,
                                       found.schemas or None)
         findings += more
-    diags = to_diagnostics(findings, config, suppressions)
+    diags = test_problems + to_diagnostics(findings, config, suppressions)
     order = {f.path: i for i, f in enumerate(program.files)}
     return sorted(diags, key=lambda d: (order.get(d.span.file, -1), d.span.line, d.span.column, d.code)
                   if d.span else (-1, 0, 0, d.code))

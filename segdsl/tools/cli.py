@@ -1,7 +1,7 @@
 """The command line: the app, its error policy and the helpers its commands share.
 
 The commands themselves are in `segdsl.tools.commands` (check, fmt, explain,
-compile, dialects | run, report | snapshot, history, diff | export | demo, lsp).
+test, compile, dialects | run, report | snapshot, history, diff | export | demo, lsp).
 
 Every user mistake ends as a rendered diagnostic and an exit code (1 for
 findings in a model, 2 for bad usage); an unexpected exception is reported
@@ -175,7 +175,7 @@ def _write_document(path: Path, text: str) -> None:
 
 
 # The commands register themselves on `app` (after the helpers above, which they import).
-from .commands import authoring, running, history, activation, setup  # noqa: E402,F401
+from .commands import authoring, running, history, activation, setup, predict  # noqa: E402,F401
 
 
 def main() -> None:

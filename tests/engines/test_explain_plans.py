@@ -85,9 +85,11 @@ def nested_loops_pg(plan: dict, events: set[str]) -> list[str]:
 
 
 def nested_loops_mysql(rows: list[tuple]) -> list[str]:
-    """Rows of a MariaDB EXPLAIN joined by a block nested loop, or re-planned for every row of another."""
+    """Rows of a MariaDB EXPLAIN joined by a block nested loop, or re-planned for every row of another,
+    that are more than a handful of rows (a loop over a table of one or two rows costs nothing)."""
     return [f"{r[2]} ({r[3]}, {r[8]} rows): {r[9]}" for r in rows
-            if r[9] and ("BNL join" in r[9] or "BNLH" in r[9] or "Range checked" in r[9])]
+            if r[9] and ("BNL join" in r[9] or "BNLH" in r[9] or "Range checked" in r[9])
+            and int(r[8] or 0) > 1000]
 
 
 def _explain(engine, sql: str, events: set[str]) -> list[str]:

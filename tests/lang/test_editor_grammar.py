@@ -144,6 +144,8 @@ def definition_name_scope(definition: Tree) -> str | None:
     if definition.data in kinds:
         return f"entity.name.function.{kinds[definition.data]}.seg"
     first = definition.children[0] if definition.children else None
+    if definition.data.startswith("report_"):  # `report persona of S`: a report's kind, not a definition
+        return None
     if isinstance(first, Token) and first.value in DEFINITIONS - {"import", "exclusive"}:
         kind = "type" if first.value in ("entity", "events") else "function"
         return f"entity.name.{kind}.{first.value}.seg"
@@ -152,6 +154,12 @@ def definition_name_scope(definition: Tree) -> str | None:
 
 def keyword_scope(word: str, rule: str, followed_by_colon: bool) -> str | None:
     """The scope a keyword must have, by the rule lark found it in."""
+    if rule == "missing_value":
+        return "constant.language.missing.seg"
+    if rule.startswith(("test_", "expect_")) or rule == "fixture_file":  # inside a test block
+        return {"as_of": "variable.language.as-of.seg", "from": "keyword.other.source.seg", "not": "keyword.operator.logical.seg",
+                "in": "keyword.operator.word.seg", "contains": "keyword.operator.word.seg", "is": "keyword.operator.word.seg",
+                "missing": "keyword.operator.word.seg"}.get(word, "keyword.other.test.seg")
     if word in DEFINITIONS and not rule.startswith("report_"):
         return f"storage.type.{word}.seg"
     if followed_by_colon:

@@ -290,3 +290,17 @@ def test_folding_ranges_for_segmentations_and_comment_blocks(client: Client) -> 
     end = next(i for i in range(start, len(lines)) if lines[i].startswith("}"))
     assert {"startLine": start, "endLine": end, "kind": "region"} in ranges
     assert {"startLine": 0, "endLine": 5, "kind": "comment"} in ranges
+
+
+def test_test_blocks_are_in_the_outline_and_fold(client: Client) -> None:
+    lines = RETAIL.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("test vip_and_lifecycle_boundaries"))
+    end = next(i for i in range(start, len(lines)) if lines[i].startswith("}"))
+    symbols = client.request("textDocument/documentSymbol", {"textDocument": doc(RETAIL)})
+    test = next(s for s in symbols if s["name"] == "vip_and_lifecycle_boundaries")
+    assert test["kind"] == 6 and test["detail"].startswith("Spend, recent orders")  # a method: run by segdsl test
+    assert (test["range"]["start"]["line"], test["range"]["end"]["line"]) == (start, end)
+    starts = [s["range"]["start"]["line"] for s in symbols]
+    assert starts == sorted(starts)
+    ranges = client.request("textDocument/foldingRange", {"textDocument": doc(RETAIL)})
+    assert {"startLine": start, "endLine": end, "kind": "region"} in ranges

@@ -461,8 +461,9 @@ class ModelGen:
         typed = [c for c, k in cols.items() if LANG[k] == t]
         nums = [c for c, k in cols.items() if LANG[k] == "num"]
         if t == "num":
-            func = self.pick(["count", "sum", "count_distinct", "avg", "min", "max", "count_col"])
-            if func == "count":
+            func = self.pick(["count", "sum", "count_distinct", "avg", "min", "max", "count_col", "share",
+                              "most_frequent", "first", "last"])
+            if func == "count" or (func == "share" and self.coin()):
                 target = source
             elif func in ("count_distinct", "count_col"):
                 target = f"{source}.{self.pick(list(cols))}"
@@ -477,12 +478,12 @@ class ModelGen:
         else:
             if not typed:
                 return self.literal(t)
-            func = self.pick(["min", "max"])
+            func = self.pick(["min", "max", "most_frequent", "first", "last"])
             target = f"{source}.{self.pick(typed)}"
         text = f"{func}({target}"
         if self.coin():
             text += " " + self.window(source, 0)
-        if self.coin():
+        if func == "share" or self.coin():  # a share needs its part
             text += f" where {self.expr('bool', source, depth)}"
         return text + ")"
 

@@ -198,6 +198,56 @@ def explain(
     _guard(body)
 
 
+@app.command("test")
+def test_(
+    files: List[Path] = typer.Argument(..., help="Model files (.seg) with tests, or folders holding them."),
+    target: Optional[str] = typer.Option(None, "--target", "-t", help="Run the tests on this engine (a target URL: "
+                                         "postgresql://…, sqlite:///…); the fixtures are part of the query, so "
+                                         "nothing is created there. Default: DuckDB in memory."),
+    fmt: str = typer.Option("text", "--format", "-f", help="Output: text, json, junit (XML) or github (annotations)."),
+    name: Optional[List[str]] = typer.Option(None, "--name", "-n", help="Only the test of this name (repeatable)."),
+    explain: bool = typer.Option(True, "--explain/--no-explain", help="Explain each wrong member of a failed "
+                                 "expectation, condition by condition, as `segdsl explain` does."),
+    coverage: bool = typer.Option(False, "--coverage", help="Also list the segments, cases and holdout arms that "
+                                  "no test expects any member in or out of."),
+) -> None:
+    """Run the tests written in .seg files: fixtures in, expected members out.
+
+    A `test` block gives rows for the model's sources and states what the
+    model must answer on them (`expect vip = [1, 2]`). Each failed
+    expectation shows the members missing and the members not expected, and
+    why each of them is in or out.
+
+    Exit code 0 when every test passes, 1 when one fails or cannot run, 2 for bad usage.
+
+    [bold]Examples[/bold]
+
+      segdsl test examples/
+
+      segdsl test examples/retail.seg --format junit > segdsl-tests.xml
+
+      segdsl test models/ --target postgresql://ci@db/shop
+
+      segdsl test examples/ --coverage
+    """
+
+    def body() -> None:
+        from ..test_command import TestOptions, test_paths
+        from ...testing import output as report
+
+        run = test_paths(list(files), TestOptions(target=target, fmt=fmt, explain=explain, names=tuple(name or ())))
+        run.coverage = coverage
+        if fmt == "text":
+            stdout, stderr = report.text(run)
+            sys.stderr.write(stderr)
+            sys.stdout.write(stdout)
+        else:
+            sys.stdout.write({"json": report.to_json, "junit": report.junit, "github": report.github}[fmt](run))
+        raise typer.Exit(run.exit_code())
+
+    _guard(body)
+
+
 @app.command("compile")
 def compile_(
     file: Path = typer.Argument(..., help="The model file."),

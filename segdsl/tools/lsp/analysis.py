@@ -10,7 +10,6 @@ own (as the parser does to report every broken one), and the sound ones are kept
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
@@ -78,6 +77,8 @@ def definitions_of(parsed: s.File, path: Path) -> list[Definition]:
         elif isinstance(d, s.Holdout):
             for arm in d.arms:
                 out.append(Definition(f"{name.text}.{arm.name.text}", "arm", path, arm.name.span, arm.name.span, arm))
+    for test in getattr(parsed, "tests", ()):  # `test` blocks: in the outline, not names an expression reads
+        out.append(Definition(f"test:{test.name.text}", "test", path, test.name.span, test.span, test, test.label))
     return out
 
 
@@ -136,6 +137,9 @@ def occurrences(parsed: s.File, visible: Mapping[str, Definition]) -> list[Occur
             for arm in d.arms:
                 out.append(Occurrence(f"{d.name.text}.{arm.name.text}", arm.name.span, True))
             continue
+        elif isinstance(d, s.Audience):
+            out.append(Occurrence(d.name.text, d.name.span, True))
+            nodes = walk((d.subject, tuple(i.value for i in d.identifiers)))
         elif isinstance(d, s.Exclusive):
             out.extend(Occurrence(n.text, n.span) for n in d.segments)
             continue
@@ -146,9 +150,6 @@ def occurrences(parsed: s.File, visible: Mapping[str, Definition]) -> list[Occur
             if d.against is not None:  # a lift report's control arm
                 out.append(Occurrence(f"{d.subjects[0].text}.{d.against.text}", d.against.span))
             nodes = walk(d.measures)
-        elif isinstance(d, s.Audience):
-            out.append(Occurrence(d.name.text, d.name.span, True))
-            nodes = walk((d.subject, tuple(i.value for i in d.identifiers)))
         elif isinstance(d, s.Segmentation):
             out.append(Occurrence(d.name.text, d.name.span, True))
             for case in d.cases:
@@ -211,7 +212,7 @@ def _within(inner: Span, outer: Span) -> bool:
 
 @dataclass
 class CheckOutcome:
-    """What checking a document as `segdsl check` would gave."""
+    """What checking a document as `segdsl check` does gives."""
 
     diagnostics: list[Diagnostic] = field(default_factory=list)
     model: object = None  # CheckedModel when the file checked
@@ -283,10 +284,6 @@ def diagnostics_for(outcome: CheckOutcome, path: Path) -> list[Diagnostic]:
         elif outcome.labels.get(d.span.file, _resolve_label(d.span.file)) == path:
             out.append(d)
     return out
-
-
-def replace_file(parsed: s.File, label: str) -> s.File:
-    return dataclasses.replace(parsed, path=label)
 
 
 __all__ = ["Definition", "Occurrence", "CheckOutcome", "tolerant_parse", "definitions_of", "occurrences", "walk",

@@ -20,7 +20,7 @@ _NAME_TERMINALS = {"NAME", "QUOTED_NAME"}
 _WORD = re.compile(r"[A-Za-z_\w]*$")
 _MEMBER = re.compile(r"(`(?:[^`\n]|``)+`|(?!\d)\w+)\s*\.\s*(\w*)$")
 DEFINITION_KEYWORDS = ("import", "param", "entity", "events", "feature", "segment", "segmentation", "holdout",
-                       "report", "exclusive", "audience")
+                       "report", "exclusive", "audience", "test")
 SCORES = ("r", "f", "m")
 _AGGREGATES = frozenset({"count", "count_distinct", "exists", "sum", "avg", "min", "max"})
 _AGGREGATE_TERMINALS = {"COUNT", "COUNT_DISTINCT", "EXISTS", "SUM", "AVG", "MIN", "MAX"}
@@ -128,7 +128,7 @@ def _names(visible: dict[str, Definition], columns: dict[str, dict[str, str]]) -
     out: list[Item] = []
     entity = next((d.key for d in visible.values() if d.kind == "entity"), None)
     for d in visible.values():
-        if d.kind in ("case", "arm", "entity"):
+        if d.kind in ("case", "arm", "entity", "test", "audience", "report"):
             continue
         out.append(Item(d.key, d.kind, d.label or ""))
     if entity is not None:

@@ -19,7 +19,7 @@ from ...lang.diagnostics import Diagnostic, Span
 
 CACHE_SIZE = 20000  # parsed definitions kept (at 500-definition models: several versions of forty of them)
 
-# (file, column, text, is last) -> (definitions or None, diagnostics), at line offset 0
+# (file, column, text, is last) -> ((definitions, tests) or None, diagnostics), at line offset 0
 _LOCAL: OrderedDict[tuple, tuple[tuple | None, list[Diagnostic]]] = OrderedDict()
 # (that key, line offset) -> the same moved to its line: a definition that stays where it was is not moved again
 _PLACED: OrderedDict[tuple, tuple[tuple | None, list[Diagnostic]]] = OrderedDict()
@@ -58,7 +58,7 @@ def _parse_piece(file: str, column: int, piece: str, last: bool) -> tuple[tuple 
         return None, [diag]
     builder = p._Builder(file)
     parsed = builder.transform(tree)
-    return parsed.definitions, list(builder.diagnostics)
+    return (parsed.definitions, parsed.tests), list(builder.diagnostics)
 
 
 def parse(text: str, file: str) -> tuple[s.File, list[Diagnostic]]:
@@ -66,6 +66,7 @@ def parse(text: str, file: str) -> tuple[s.File, list[Diagnostic]]:
     from ...lang import parser as p
 
     definitions: list[s.Definition] = []
+    tests: list = []  # `test` blocks (segdsl.lang.testblocks.Test)
     errors: list[Diagnostic] = []  # exactly as parser._chunk_errors collects them
     failed = stop = False
     line = 0
@@ -98,12 +99,13 @@ def parse(text: str, file: str) -> tuple[s.File, list[Diagnostic]]:
                 errors.extend(diags)
                 stop = len(errors) >= p.MAX_SYNTAX_ERRORS
             continue
-        definitions.extend(defs)
+        definitions.extend(defs[0])
+        tests.extend(defs[1])
         if diags:
             failed = True
             if not stop:
                 errors.extend(diags)
-    return s.File(file, tuple(definitions)), errors if failed else []
+    return s.File(file, tuple(definitions), tuple(tests)), errors if failed else []
 
 
 def parse_and_remember(text: str, file: str) -> tuple[s.File, list[Diagnostic]]:

@@ -17,12 +17,13 @@ TOKEN_TYPES = ("keyword", "string", "number", "comment", "function", "parameter"
 TOKEN_MODIFIERS = ("declaration", "defaultLibrary")
 _KIND_TOKEN = {"param": "parameter", "entity": "type", "events": "event", "feature": "variable", "segment": "class",
                "segmentation": "enum", "case": "enumMember", "holdout": "class", "arm": "enumMember",
-               "report": "namespace", "audience": "namespace", "column": "property"}
+               "report": "namespace", "column": "property", "audience": "namespace"}
 
 KEYWORDS = frozenset("""
 import param entity events from key since by at columns feature segment segmentation else bucket quantile rfm
-recency frequency monetary holdout split seed exclusive report value of measure crosstab profile overlap migration lift against audience to next
+recency frequency monetary holdout split seed exclusive report value of measure crosstab profile overlap migration lift against next
 and or not in between is missing like contains starts with last previous before where true false as_of
+audience to test expect
 days day weeks week months month years year number text date bool timestamp
 """.split())
 AGGREGATES = frozenset({"count", "count_distinct", "exists", "sum", "avg", "min", "max"})

@@ -38,7 +38,7 @@ _SEVERITY = {"error": t.DiagnosticSeverity.Error, "warning": t.DiagnosticSeverit
 _SYMBOL = {"param": t.SymbolKind.Constant, "entity": t.SymbolKind.Class, "events": t.SymbolKind.Event,
            "feature": t.SymbolKind.Field, "segment": t.SymbolKind.Boolean, "segmentation": t.SymbolKind.Enum,
            "case": t.SymbolKind.EnumMember, "holdout": t.SymbolKind.Object, "arm": t.SymbolKind.EnumMember,
-           "report": t.SymbolKind.Namespace, "audience": t.SymbolKind.Namespace}
+           "report": t.SymbolKind.Namespace, "audience": t.SymbolKind.Interface, "test": t.SymbolKind.Method}
 _COMPLETION = {"keyword": t.CompletionItemKind.Keyword, "param": t.CompletionItemKind.Constant,
                "entity": t.CompletionItemKind.Class, "events": t.CompletionItemKind.Event,
                "feature": t.CompletionItemKind.Field, "segment": t.CompletionItemKind.Variable,
@@ -46,7 +46,7 @@ _COMPLETION = {"keyword": t.CompletionItemKind.Keyword, "param": t.CompletionIte
                "holdout": t.CompletionItemKind.Module, "arm": t.CompletionItemKind.EnumMember,
                "column": t.CompletionItemKind.Property, "score": t.CompletionItemKind.Value,
                "function": t.CompletionItemKind.Function, "report": t.CompletionItemKind.Reference,
-               "audience": t.CompletionItemKind.Reference}
+               "audience": t.CompletionItemKind.Interface}
 
 
 @dataclass
@@ -379,7 +379,7 @@ def rename(ls: SegdslServer, params: t.RenameParams) -> t.WorkspaceEdit | None:
 
 # ── outline ────────────────────────────────────────────────────────────────
 def _symbol(ls: SegdslServer, d: Definition, lines: list[str], children: list[t.DocumentSymbol]) -> t.DocumentSymbol:
-    name = d.key.rpartition(".")[2] if d.kind in ("case", "arm") else d.key
+    name = d.key.rpartition(".")[2] if d.kind in ("case", "arm") else d.key.removeprefix("test:")
     return t.DocumentSymbol(name=name, kind=_SYMBOL[d.kind], range=to_range(d.span, lines),
                             selection_range=to_range(d.name_span, lines), detail=d.label or d.kind,
                             children=children or None)
@@ -400,7 +400,7 @@ def document_symbols(ls: SegdslServer, params: t.DocumentSymbolParams) -> list[t
     for d in entry.definitions:
         if d.kind not in ("case", "arm"):
             out.append(_symbol(ls, d, lines, parts.get(d.key, [])))
-    return out
+    return sorted(out, key=lambda x: (x.range.start.line, x.range.start.character))
 
 
 @server.feature(t.WORKSPACE_SYMBOL)

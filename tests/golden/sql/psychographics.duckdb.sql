@@ -10,13 +10,13 @@ WITH "population" AS (
     OR CAST(e."signup_date" AS DATE) <= CAST('2026-06-30' AS DATE)
 ), "pick_0_answers_1" AS (
   SELECT
-    "_key",
-    "_v" AS "_answers_5"
-  FROM (
+    e."customer_id" AS "_key",
+    MIN(e."answer") AS "_answers_5"
+  FROM "answers" AS e
+  JOIN (
     SELECT
       e."customer_id" AS "_key",
-      e."answer" AS "_v",
-      ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY e."answered_at" DESC, e."answer") AS "_r"
+      MAX(e."answered_at") AS "_t"
     FROM "answers" AS e
     WHERE
       CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -28,18 +28,31 @@ WITH "population" AS (
       AND (
         e."question" = 'values'
       )
-  ) AS r
+    GROUP BY
+      e."customer_id"
+  ) AS _e
+    ON e."customer_id" = _e."_key" AND e."answered_at" = _e."_t"
   WHERE
-    "_r" = 1
+    CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND NOT (
+      (
+        e."answer"
+      ) IS NULL
+    )
+    AND (
+      e."question" = 'values'
+    )
+  GROUP BY
+    e."customer_id"
 ), "pick_0_answers_2" AS (
   SELECT
-    "_key",
-    "_v" AS "_answers_6"
-  FROM (
+    e."customer_id" AS "_key",
+    MIN(e."answer") AS "_answers_6"
+  FROM "answers" AS e
+  JOIN (
     SELECT
       e."customer_id" AS "_key",
-      e."answer" AS "_v",
-      ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY e."answered_at" DESC, e."answer") AS "_r"
+      MAX(e."answered_at") AS "_t"
     FROM "answers" AS e
     WHERE
       CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -51,18 +64,31 @@ WITH "population" AS (
       AND (
         e."question" = 'lifestyle'
       )
-  ) AS r
+    GROUP BY
+      e."customer_id"
+  ) AS _e
+    ON e."customer_id" = _e."_key" AND e."answered_at" = _e."_t"
   WHERE
-    "_r" = 1
+    CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND NOT (
+      (
+        e."answer"
+      ) IS NULL
+    )
+    AND (
+      e."question" = 'lifestyle'
+    )
+  GROUP BY
+    e."customer_id"
 ), "pick_0_answers_3" AS (
   SELECT
-    "_key",
-    "_v" AS "_answers_7"
-  FROM (
+    e."customer_id" AS "_key",
+    MIN(e."answer") AS "_answers_7"
+  FROM "answers" AS e
+  JOIN (
     SELECT
       e."customer_id" AS "_key",
-      e."answer" AS "_v",
-      ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY e."answered_at" DESC, e."answer") AS "_r"
+      MAX(e."answered_at") AS "_t"
     FROM "answers" AS e
     WHERE
       CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -74,18 +100,31 @@ WITH "population" AS (
       AND (
         e."question" = 'interest'
       )
-  ) AS r
+    GROUP BY
+      e."customer_id"
+  ) AS _e
+    ON e."customer_id" = _e."_key" AND e."answered_at" = _e."_t"
   WHERE
-    "_r" = 1
+    CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND NOT (
+      (
+        e."answer"
+      ) IS NULL
+    )
+    AND (
+      e."question" = 'interest'
+    )
+  GROUP BY
+    e."customer_id"
 ), "pick_0_answers_4" AS (
   SELECT
-    "_key",
-    "_v" AS "_answers_8"
-  FROM (
+    e."customer_id" AS "_key",
+    MIN(e."answer") AS "_answers_8"
+  FROM "answers" AS e
+  JOIN (
     SELECT
       e."customer_id" AS "_key",
-      e."answer" AS "_v",
-      ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY e."answered_at" DESC, e."answer") AS "_r"
+      MAX(e."answered_at") AS "_t"
     FROM "answers" AS e
     WHERE
       CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -97,18 +136,31 @@ WITH "population" AS (
       AND (
         e."question" = 'need'
       )
-  ) AS r
+    GROUP BY
+      e."customer_id"
+  ) AS _e
+    ON e."customer_id" = _e."_key" AND e."answered_at" = _e."_t"
   WHERE
-    "_r" = 1
+    CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND NOT (
+      (
+        e."answer"
+      ) IS NULL
+    )
+    AND (
+      e."question" = 'need'
+    )
+  GROUP BY
+    e."customer_id"
 ), "pick_0_answers_5" AS (
   SELECT
-    "_key",
-    "_v" AS "_answers_9"
-  FROM (
+    e."customer_id" AS "_key",
+    MIN(e."answer") AS "_answers_9"
+  FROM "answers" AS e
+  JOIN (
     SELECT
       e."customer_id" AS "_key",
-      e."answer" AS "_v",
-      ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY e."answered_at" DESC, e."answer") AS "_r"
+      MAX(e."answered_at") AS "_t"
     FROM "answers" AS e
     WHERE
       CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -120,18 +172,31 @@ WITH "population" AS (
       AND (
         e."question" = 'personality'
       )
-  ) AS r
+    GROUP BY
+      e."customer_id"
+  ) AS _e
+    ON e."customer_id" = _e."_key" AND e."answered_at" = _e."_t"
   WHERE
-    "_r" = 1
+    CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND NOT (
+      (
+        e."answer"
+      ) IS NULL
+    )
+    AND (
+      e."question" = 'personality'
+    )
+  GROUP BY
+    e."customer_id"
 ), "pick_0_answers_6" AS (
   SELECT
-    "_key",
-    "_v" AS "_answers_10"
-  FROM (
+    e."customer_id" AS "_key",
+    MIN(e."answer") AS "_answers_10"
+  FROM "answers" AS e
+  JOIN (
     SELECT
       e."customer_id" AS "_key",
-      e."answer" AS "_v",
-      ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY e."answered_at" ASC, e."answer") AS "_r"
+      MIN(e."answered_at") AS "_t"
     FROM "answers" AS e
     WHERE
       CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -143,9 +208,22 @@ WITH "population" AS (
       AND (
         e."question" = 'values'
       )
-  ) AS r
+    GROUP BY
+      e."customer_id"
+  ) AS _e
+    ON e."customer_id" = _e."_key" AND e."answered_at" = _e."_t"
   WHERE
-    "_r" = 1
+    CAST(e."answered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND NOT (
+      (
+        e."answer"
+      ) IS NULL
+    )
+    AND (
+      e."question" = 'values'
+    )
+  GROUP BY
+    e."customer_id"
 ), "agg_0_contacts" AS (
   SELECT
     e."customer_id" AS "_key",
@@ -228,13 +306,13 @@ WITH "population" AS (
     "_r" = 1
 ), "pick_0_orders_3" AS (
   SELECT
-    "_key",
-    "_v" AS "_orders_21"
-  FROM (
+    e."customer_id" AS "_key",
+    MIN(e."channel") AS "_orders_21"
+  FROM "orders" AS e
+  JOIN (
     SELECT
       e."customer_id" AS "_key",
-      e."channel" AS "_v",
-      ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY e."ordered_at" ASC, e."channel") AS "_r"
+      MIN(e."ordered_at") AS "_t"
     FROM "orders" AS e
     WHERE
       CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
@@ -243,9 +321,19 @@ WITH "population" AS (
           e."channel"
         ) IS NULL
       )
-  ) AS r
+    GROUP BY
+      e."customer_id"
+  ) AS _e
+    ON e."customer_id" = _e."_key" AND e."ordered_at" = _e."_t"
   WHERE
-    "_r" = 1
+    CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
+    AND NOT (
+      (
+        e."channel"
+      ) IS NULL
+    )
+  GROUP BY
+    e."customer_id"
 ), "agg_0_orders" AS (
   SELECT
     e."customer_id" AS "_key",
