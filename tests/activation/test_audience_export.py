@@ -245,7 +245,7 @@ def test_diff_mode_equals_the_diff_of_two_snapshots(demo_db: Path, model_file: P
     assert not list(tmp_path.glob(".*pending*"))
 
 
-@pytest.mark.parametrize("name", ["sqlite", "postgres", "mysql"])
+@pytest.mark.parametrize("name", ["sqlite", "postgres", "mysql", "spark"])
 def test_the_same_file_on_every_engine(name: str, demo_db: Path, model_file: Path, tmp_path: Path,
                                        request: pytest.FixtureRequest) -> None:
     """The Meta file computed where the data lives holds the lines DuckDB writes."""
@@ -260,9 +260,11 @@ def test_the_same_file_on_every_engine(name: str, demo_db: Path, model_file: Pat
         url = f"sqlite:///{sqlite_copy(demo_db, tmp_path)}"
     else:
         place = Place(name, tmp_path / name, demo_db, model_file, request)
-        url = place.url
+        url = place.url or ""
     try:
-        with engines.open_engine(url, model_file.parent) as engine:
+        opened = engines.open_engine(place.spark, model_file.parent).bind(place.bindings) if name == "spark" \
+            else engines.open_engine(url, model_file.parent)
+        with opened as engine:
             done = ex.export(model, engine, "wb_meta", tmp_path / f"{name}.csv", AS_OF)
     finally:
         if place is not None:
@@ -294,3 +296,23 @@ def test_what_an_audience_sends_counts_as_used(tmp_path: Path) -> None:
     assert unused == {"feature `mail` is not used"}
     path.write_text(text + "audience spare_csv = spare to csv (email: mail)\n", encoding="utf-8")
     assert not [f for f in segdsl.load(path).lint() if f.code in ("SEG404", "SEG405")]
+
+
+def test_national_phone_numbers_read_with_the_country_or_the_region(tmp_path: Path) -> None:
+    """Meta's phone is the digits with the country code: a national number is read with the member's country,
+    or with --region when the member has none; a number that is not one is counted, never dropped silently."""
+    (tmp_path / "people.csv").write_text(
+        "id,phone,country\n1,601 234 567,PL\n2,(650) 555-1212,US\n3,601 234 568,\n4,12,PL\n", encoding="utf-8")
+    (tmp_path / "m.seg").write_text(
+        'entity people from "people.csv" key id\nsegment everyone = true\n'
+        "audience all_meta = everyone to meta (phone: phone, country: country)\n", encoding="utf-8")
+    out = tmp_path / "p.csv"
+    result = runner.invoke(app, ["export", str(tmp_path / "m.seg"), "-a", "all_meta", "--region", "PL", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    header, rows = read_csv(out)
+    assert header == ["phone", "country"]
+    digest = lambda text: hashlib.sha256(text.encode()).hexdigest()  # noqa: E731
+    assert rows == sorted([(digest("48601234567"), digest("pl")), (digest("16505551212"), digest("us")),
+                           (digest("48601234568"), "")])
+    assert "phone: 3 written, 0 missing, 1 invalid" in result.output
+    assert "1 members without any usable identifier, left out" in result.output  # a country identifies nobody

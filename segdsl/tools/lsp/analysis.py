@@ -147,6 +147,8 @@ def occurrences(parsed: s.File, visible: Mapping[str, Definition]) -> list[Occur
             if d.name is not None:
                 out.append(Occurrence(d.name.text, d.name.span, True))
             out.extend(Occurrence(n.text, n.span) for n in d.subjects)
+            if d.against is not None:  # a lift report's control arm
+                out.append(Occurrence(f"{d.subjects[0].text}.{d.against.text}", d.against.span))
             nodes = walk(d.measures)
         elif isinstance(d, s.Segmentation):
             out.append(Occurrence(d.name.text, d.name.span, True))
