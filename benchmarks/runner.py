@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import data as data_sets
-from . import engines_case, handsql, lsp_latency, models, polars_case
+from . import engines_case, handsql, lsp_latency, models, polars_case, traits_case
 from .compare import compare
 
 AS_OF = dt.date(2026, 6, 30)
@@ -32,7 +32,7 @@ GIB = 1024 ** 3
 SCALING = (1, 10, 50, 100)
 # Which case each entry of the goal figures belongs to.
 RATIO_CASES = {"hand": 1, "scaling": 2, "scaling_own": 2, "pandas": 3, "compile": 5, "check": 5, "memory": 6,
-               "spark": 7, "polars": 13, "polars_fixed": 13, "lsp": 9}
+               "spark": 7, "polars": 13, "polars_fixed": 13, "lsp": 9, "traits": 10}
 COMPILE_FEATURES, COMPILE_SEGMENTS = 250, 250
 TABLES = ("customers", "orders", "web_events")
 
@@ -609,6 +609,30 @@ class Bench:
         shutil.rmtree(out, ignore_errors=True)
         con.close()
 
+    # 10: trait aggregates (benchmarks/traits_case.py)
+    def traits(self, ds: data_sets.DataSet) -> None:
+        con = connect(ds, self.scratch())
+        size = size_label(ds.customers)
+        variants = {
+            "baseline": materialize(con, "m_base", compiled(con, traits_case.BASELINE)),
+            "traits": materialize(con, "m_traits", compiled(con, traits_case.TRAITS)),
+            "hand": materialize(con, "m_traits_hand", traits_case.hand_sql(AS_OF)),
+        }
+        tables = {"baseline": "m_base", "traits": "m_traits", "hand": "m_traits_hand"}
+        times = interleaved(variants, self.args.repeat, warmup=self.warm(ds),
+                            after=dropper(con, tables, {"traits", "hand"}))
+        diff = compare(con, "m_traits", "m_traits_hand", "customer_id")
+        self.res.verified[f"10. traits = hand-written ({size})"] = diff.equal
+        b, t, h = (median(times[k]) for k in ("baseline", "traits", "hand"))
+        case = "10 trait aggregates"
+        self.res.add(Row(case, size, "baseline: count and sum of orders", b, len(times["baseline"])))
+        self.res.add(Row(case, size, "hand-written SQL: DuckDB ordered aggregates", h, len(times["hand"]),
+                         f"{h / b:.2f} × baseline"))
+        self.res.add(Row(case, size, "most_frequent, first, last, share", t, len(times["traits"]),
+                         f"{t / b:.2f} × baseline, {t / h:.2f} × hand; results {diff.describe()}"))
+        self._ratios.setdefault("traits", {})[ds.customers] = (t / b, t / h, diff.equal)
+        con.close()
+
     # ── orchestration ───────────────────────────────────────────────────
     def run(self, previous: dict | None = None, checkpoint=None) -> Results:
         """Run the chosen cases; `checkpoint(bench)` is called after each one so partial results survive."""
@@ -652,6 +676,8 @@ class Bench:
                 step(2, label, self.scaling, ds)
             if 3 in cases:
                 step(3, label, self.pandas, ds)
+            if 10 in cases and n <= 1_000_000:
+                step(10, label, self.traits, ds)
             if 13 in cases:
                 step(13, label, polars_case.run, self, ds)
         if 13 in cases:
@@ -704,7 +730,7 @@ class Bench:
             if case_of != case or key not in self._ratios:
                 continue
             value = self._ratios[key]
-            per_size = ("hand", "scaling", "scaling_own", "pandas", "polars")
+            per_size = ("hand", "scaling", "scaling_own", "pandas", "polars", "traits")
             if isinstance(value, dict) and not whole and key in per_size:
                 for n in [n for n in value if size_label(int(n)) == size]:
                     del value[n]
@@ -798,9 +824,15 @@ class Bench:
         out.append(("7. Spark local mode: same membership as DuckDB (time reported, no goal)",
                     (f"{size_label(sp[0])}: {sp[1]:.1f} s; membership " + ("equal" if sp[2] else "DIFFERENT"))
                     if sp else "not measured", sp[2] if sp else None))
+        out += lsp_latency.goals(r)
+        tr = r.get("traits", {})
+        out.append(("10. trait aggregates (most_frequent, first, last, share): time against count() and hand SQL, "
+                    "same result (no goal)",
+                    "; ".join(f"{size_label(int(n))}: {b:.2f} × baseline, {h:.2f} × hand"
+                              + ("" if equal else " (results differ)") for n, (b, h, equal) in sorted(tr.items()))
+                    or "not measured", all(equal for _, _, equal in tr.values()) if tr else None))
         out += engines_case.goals(r)
         out += polars_case.goals(r, size_label)
-        out += lsp_latency.goals(r)
         return out
 
 
@@ -907,9 +939,10 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
               engines_case.HOW]
     if res.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in res.notes]
-    analysis = Path(__file__).with_name("analysis.md")
-    if analysis.is_file():
-        lines += ["", analysis.read_text(encoding="utf-8").rstrip()]
+    for name in ("analysis.md", "engines_analysis.md"):
+        analysis = Path(__file__).with_name(name)
+        if analysis.is_file():
+            lines += ["", analysis.read_text(encoding="utf-8").rstrip()]
     return "\n".join(lines) + "\n"
 
 
@@ -919,7 +952,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="customer counts, comma-separated: 100k,1m,10m (default), or 100k with --quick")
     p.add_argument("--repeat", type=int, default=None, help="timed runs per variant (default 3; 1 with --quick)")
     p.add_argument("--quick", action="store_true", help="one run per variant, no warm-up, 100k customers by default")
-    p.add_argument("--cases", default="1,2,3,4,5,6,7,9,12,13", help="which cases to run, e.g. 1,2,5")
+    p.add_argument("--cases", default="1,2,3,4,5,6,7,9,10,12,13", help="which cases to run, e.g. 1,2,5")
     p.add_argument("--engines", type=engines_case.engine_list, default=engines_case.default_engines(),
                    help="case 12: which engines, comma-separated (default: postgres,mysql,sqlite,clickhouse,spark)")
     p.add_argument("--data", default=os.environ.get("SEGDSL_BENCH_DATA",

@@ -6,7 +6,7 @@
     duckdb …    one module per engine: DuckDB, SQLite, PostgreSQL, MySQL/MariaDB, Spark, ClickHouse
     execution   reading schemas, compiling for the engine, running with progress, timeout and Ctrl-C
 
-May import: segdsl.lang, segdsl.semantic, segdsl.sql (the compiler, and the dialects, which
+May import: segdsl.lang, segdsl.semantic, segdsl.predict (fitting a model's predictions on an engine), segdsl.sql (the compiler, and the dialects, which
 declare each engine's URL schemes and connections). Nothing in those imports this package.
 """
 

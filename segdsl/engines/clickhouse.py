@@ -155,8 +155,34 @@ class ClickHouseEngine(Engine):
                     stream.__exit__(None, None, None)
 
             return pa.RecordBatchReader.from_batches(schema, batches())
-        self._streaming = self.session.send_query(sql, "Arrow")
-        return self._streaming.record_batch(rows_per_batch=BATCH_ROWS)
+        streaming = self._streaming = self.session.send_query(sql, "Arrow")
+
+        def stop() -> None:
+            # a query that failed while streaming (an overflow, a bad cast) leaves its bytes in the
+            # session, and the session's next query would read them: end it here
+            try:
+                streaming.cancel()
+            except Exception:  # noqa: BLE001 - best effort: it may have ended
+                pass
+            try:  # chdb 4 hands the failed stream's leftover bytes to the next Arrow query: that is this one
+                self.session.query("SELECT 1", "ArrowTable")
+            except Exception:  # noqa: BLE001 - expected to fail when there were leftovers
+                pass
+
+        try:
+            reader = streaming.record_batch(rows_per_batch=BATCH_ROWS)
+        except BaseException:
+            stop()
+            raise
+
+        def batches():
+            try:
+                yield from reader
+            except BaseException:
+                stop()
+                raise
+
+        return pa.RecordBatchReader.from_batches(reader.schema, batches())
 
     def execute(self, sql: str) -> None:
         if self.client is not None:

@@ -68,6 +68,7 @@ class Compiled:
     ir: m.CheckedModel
     columns: list[OutputColumn]
     schemas: Schemas
+    notes: list[Diagnostic] = field(default_factory=list)  # warnings and notes of the predictions' fits
 
     @property
     def key_type(self) -> T:
@@ -79,10 +80,16 @@ def compile_for(model: Any, engine: Engine, as_of: dt.date | None, params: dict[
     """Read the engine's schemas, check the model against them and compile it for the engine's dialect."""
     schemas = read_schemas(engine, model.ir)
     checked = model.with_schemas(schemas)
-    opts = Options(engine.dialect, as_of, model.resolve_params(params), source=engine.source, schemas=schemas,
+    resolved = model.resolve_params(params)
+    ir, notes = checked.ir, []
+    if ir.predictions:
+        from .predictions import prepare
+
+        ir, notes = prepare(ir, model.program.main, engine, as_of, resolved)
+    opts = Options(engine.dialect, as_of, resolved, source=engine.source, schemas=schemas,
                    engine_dates=engine_dates)
-    query, columns = membership_with_columns(checked.ir, opts, outputs)
-    return Compiled(to_sql(query, engine.dialect, pretty=False), query, checked.ir, columns, schemas)
+    query, columns = membership_with_columns(ir, opts, outputs)
+    return Compiled(to_sql(query, engine.dialect, pretty=False), query, ir, columns, schemas, notes)
 
 
 def tally_for(ir: m.CheckedModel, columns: Sequence[OutputColumn]) -> Tally:
@@ -186,7 +193,8 @@ def run(model: Any, engine: Engine, as_of: dt.date | None, params: dict[str, obj
         raise output_failure(exc) from None
     except engine.errors as exc:
         raise engine_failure(engine, exc) from None
-    return Outcome(compiled, tally, written, time.perf_counter() - started)
+    return Outcome(compiled, tally, written, time.perf_counter() - started,
+                   [d.render() for d in compiled.notes])
 
 
 def members(model: Any, engine: Engine, as_of: dt.date | None, params: dict[str, object] | None = None,

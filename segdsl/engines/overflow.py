@@ -2,9 +2,10 @@
 
 Whole numbers in the language are 64-bit integers on every engine (counts,
 days, arithmetic of integer columns). DuckDB, PostgreSQL, MariaDB and Spark
-raise their own overflow errors, each with its own words, and SQLite raises
-one for a sum whose whole part passes 2⁶³; ClickHouse would wrap around
-silently, so its dialect checks the result (dialects.clickhouse). Each of
+raise their own overflow errors, each with its own words; SQLite would turn
+an integer + - * past 2⁶³ into a REAL and ClickHouse would wrap it around,
+so their dialects check the result (dialects.sqlite makes SQLite raise its
+own "integer overflow", dialects.clickhouse calls throwIf). Each of
 these errors becomes SEG315 with the same message and hint, never a wrapped
 value, a crash in a file writer or an engine's raw message as SEG305.
 """
@@ -39,8 +40,8 @@ def is_overflow(exc: BaseException) -> bool:
 def overflow_error(where: str) -> SegError:
     return error("SEG315", f"a whole number computed by {where} is beyond the 64-bit range {LIMIT}", None,
                  "whole numbers (counts, days, sums and products of integer columns) are 64-bit on every "
-                 "engine; scale the value in the model (for example `amount / 1000`) or multiply by a "
-                 "decimal (`amount * 1.0`) to compute it as a real number")
+                 "engine; scale the value in the model, for example `amount / 1000` (division gives a "
+                 "real number)")
 
 
 __all__ = ["is_overflow", "overflow_error"]

@@ -27,6 +27,7 @@ from sqlglot import exp
 from ..sql.options import OutputColumn
 from ..lang.diagnostics import SegError, error, reason
 from ..semantic.model import T
+from .files import csv_without_rows
 from .base import Engine, need, unreachable
 from .url import TargetURL
 
@@ -117,12 +118,17 @@ class SparkEngine(Engine):
             suffix = Path(source).suffix.lower()
             path = str((self.root / source).resolve())
             reader = self.spark.read
-            if suffix == ".csv":
+            header_only = csv_without_rows(Path(path)) if suffix == ".csv" else None
+            if header_only is not None:  # an empty source with untyped columns (engines.files)
+                frame = self.spark.sql(exp.select(*[exp.alias_(exp.Null(), n, quoted=True) for n in header_only])
+                                       .where(exp.false()).sql("spark"))
+            elif suffix == ".csv":
                 frame = reader.option("header", True).option("inferSchema", True).csv(path)
             elif suffix == ".parquet":
                 frame = reader.parquet(path)
             else:
                 frame = reader.json(path)
+            frame = _nan_as_null(frame)
             view = f"segdsl_{re.sub(r'[^A-Za-z0-9_]', '_', Path(source).stem)}_{uuid.uuid4().hex[:8]}"
             frame.createOrReplaceTempView(view)
             self.views[source] = view
@@ -317,3 +323,15 @@ def _replace_folder(spark: Any, staging: str, location: str) -> None:
         raise OSError(f"cannot move the written files to {location}")
     if old is not None:
         fs.delete(old, True)
+
+
+def _nan_as_null(frame: Any) -> Any:
+    """NaN in a floating-point column of a data file is missing, as on every engine (engines.files)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, FloatType
+
+    floats = {f.name for f in frame.schema.fields if isinstance(f.dataType, (DoubleType, FloatType))}
+    if not floats:
+        return frame
+    return frame.select(*[F.when(F.isnan(F.col(f"`{n}`")), F.lit(None)).otherwise(F.col(f"`{n}`")).alias(n)
+                          if n in floats else F.col(f"`{n}`") for n in frame.columns])

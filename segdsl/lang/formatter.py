@@ -46,7 +46,7 @@ Pos = tuple[int, int]
 # Binding strength of expressions, loosest first: decides where parentheses go.
 _OR, _AND, _NOT, _PRED, _SUM, _PRODUCT, _UNARY, _ATOM = range(1, 9)
 _COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
-_ASSIGNMENTS = (s.Param, s.Feature, s.Segment, s.Holdout)
+_ASSIGNMENTS = (s.Param, s.Feature, s.Segment, s.Holdout, s.Prediction)
 
 
 def _prec(e: object) -> int:
@@ -236,7 +236,7 @@ class _Printer:
         if isinstance(d, s.Param):
             return f"param {self.name(d.name)}: {self.name(d.type)}"
         kind = {s.Feature: "feature", s.Segment: "segment", s.Segmentation: "segmentation",
-                s.Holdout: "holdout"}[type(d)]
+                s.Holdout: "holdout", s.Prediction: "prediction"}[type(d)]
         label = getattr(d, "label", None)
         return f"{kind} {self.name(d.name)}" + (f" {quote(label)}" if label is not None else "")
 
@@ -245,6 +245,11 @@ class _Printer:
             return d.default
         if isinstance(d, (s.Feature, s.Segment)):
             return d.expr
+        if isinstance(d, s.Prediction):
+            args = [self.name(d.source)] + [
+                f"{self.name(a.name)}: " + (f"{a.value.text}%" if isinstance(a.value, s.Percent) else self.expr(a.value))
+                for a in d.args]
+            return f"btyd({', '.join(args)})"
         if isinstance(d, s.Holdout):
             arms = ", ".join(f"{_number(a.percent)}% {self.name(a.name)}" for a in d.arms)
             return f"{self.name(d.segment)} split {arms} seed {quote(d.seed)}"
@@ -350,6 +355,8 @@ class _Printer:
         elif d.kind == "lift":
             against = f" against {self.name(d.against)}" if d.against is not None else ""
             body = f"lift of {names(d.subjects)}{measure}{against}"
+        elif d.kind == "persona":
+            body = f"persona of {self.name(d.subjects[0])}{measure}"
         else:
             body = f"{d.kind} of {names(d.subjects)}"
         return "report " + (f"{self.name(d.name)} = " if d.name is not None else "") + body

@@ -23,7 +23,8 @@ from .testblocks import Test
 from .testparse import TestBuilder
 
 DEFINITION_START = re.compile(
-    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive|audience|test)\b",
+    r"^[ \t]*(import|param|entity|events|feature|segment|segmentation|holdout|report|exclusive|audience|test"
+    r"|prediction)\b",
     re.M,
 )
 MAX_SYNTAX_ERRORS = 20
@@ -545,6 +546,23 @@ class _Builder(TestBuilder):
     def rfm(self, meta, children):
         return ("rfm", tuple(children))
 
+    def prediction(self, meta, children):
+        name, *rest = children
+        label = rest.pop(0) if rest and isinstance(rest[0], str) else None
+        source, *args = rest
+        return s.Prediction(name, label, source, tuple(args), self._span(meta))
+
+    def prediction_key(self, meta, children):
+        tok = children[0]
+        return s.Name(tok.value, self._tok_span(tok))
+
+    def prediction_arg(self, meta, children):
+        return s.PredictionArg(children[0], children[1])
+
+    def prediction_percent(self, meta, children):
+        name, num = children
+        return s.PredictionArg(name, s.Percent(float(num.value), num.value, self._tok_span(num)))
+
     def arm(self, meta, children):
         num, name = children
         return s.Arm(float(num.value), self._tok_span(num), name)
@@ -588,6 +606,9 @@ class _Builder(TestBuilder):
     def audience(self, meta, children):
         name, subject, destination, *identifiers = children
         return s.Audience(name, subject, destination, tuple(identifiers), self._span(meta))
+
+    def report_persona(self, meta, children):
+        return ("persona", (children[0],), children[1] if len(children) > 1 else ())
 
 
 def parse_file(path: Path, sources: SourceCache | None = None) -> s.File:

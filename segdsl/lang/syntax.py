@@ -309,6 +309,34 @@ class Exclusive:
 
 
 @dataclass(frozen=True)
+class Percent:
+    """`10%` as an argument of a prediction (a discount rate)."""
+
+    value: float
+    text: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class PredictionArg:
+    """`horizon: 1 year` in `btyd(…)`: checked by name in segdsl.semantic.predictions."""
+
+    name: Name
+    value: Union[Expr, Percent]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """`prediction clv = btyd(orders, value: orders.amount, …)`: BG/NBD and Gamma-Gamma of an events source."""
+
+    name: Name
+    label: str | None
+    source: Name
+    args: tuple[PredictionArg, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class Identifier:
     """`email: customers.email` in an audience: an identifier kind and where its values come from."""
 
@@ -328,7 +356,7 @@ class Audience:
 
 
 Definition = Union[Import, Param, Entity, Events, Feature, Segment, Segmentation, Holdout, Report, Exclusive,
-                   Audience]
+                   Audience, Prediction]
 
 
 @dataclass(frozen=True)

@@ -71,8 +71,9 @@ numpy reference (the same formulas, scipy's ₂F₁)::
 
     formulas.p_alive / expected_purchases / expected_spend / expected_value
 
-May import: segdsl.lang, segdsl.semantic, segdsl.sql (it needs none of them yet: plain arrays and
-sqlglot expressions in and out).
+May import: segdsl.lang, segdsl.semantic (the model's `Predict` node, in `compile`; the lock file
+binds parameters into a checked model). The compiler (segdsl.sql) imports this package, and
+fitting on an engine lives in segdsl.engines.predictions.
 """
 
 from __future__ import annotations

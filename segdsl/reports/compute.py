@@ -1,4 +1,4 @@
-"""Report: segment value, cross-tabs, overlap, profile and migration.
+"""Report: segment value, cross-tabs, overlap, profile, migration (and personas: segdsl.reports.persona).
 
 Every figure is computed by the engine the model runs on: the membership
 query (with the report's measures and dimensions added as hidden features)
@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import decimal
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, TYPE_CHECKING
 
@@ -524,7 +525,7 @@ def medians(engine: ReportQueries, group: exp.Expression, columns: list[str]) ->
     native = [low.median(_q(c)) for c in columns]
     if all(x is not None for x in native):
         q = exp.select(group.as_("_g"), *native).from_(engine.source()).group_by(group.copy())
-        return {row[0]: list(row[1:]) for row in engine.rows(q)}
+        return {row[0]: [_fifteen_digits(v) for v in row[1:]] for row in engine.rows(q)}
     inner = [group.as_("_g")]
     outer: list[exp.Expression] = []
     for i, c in enumerate(columns):
@@ -543,7 +544,16 @@ def medians(engine: ReportQueries, group: exp.Expression, columns: list[str]) ->
     ranked = exp.Subquery(this=exp.select(*inner).from_(engine.source()),
                           alias=exp.TableAlias(this=exp.to_identifier("_ranked")))
     q = exp.select(_q("_g"), *outer).from_(ranked).group_by(_q("_g"))
-    return {row[0]: list(row[1:]) for row in engine.rows(q)}
+    return {row[0]: [_fifteen_digits(v) for v in row[1:]] for row in engine.rows(q)}
+
+
+def _fifteen_digits(value: Any) -> Any:
+    """A median to 15 significant digits: engines interpolate the two middle values by different formulas
+    (PostgreSQL's a + (b - a) / 2 gives 15.149999999999999 where (a + b) / 2 gives 15.15), so the last
+    binary digit differs from engine to engine; 15 digits are what a double holds exactly."""
+    if isinstance(value, float) and math.isfinite(value):
+        return float(f"{value:.15g}")
+    return value
 
 
 def profile_report(engine: ReportQueries, ir: m.CheckedModel, r: m.Report, categorical: list[str], numeric: list[str]
@@ -714,7 +724,7 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
     entity_schema = schemas.get(checked.entity.name, {})
     reserved = {checked.entity.key, checked.entity.since}
     profile_cols = [c for c, t in entity_schema.items() if t in (m.T.TEXT, m.T.BOOL) and c not in reserved] \
-        if any(r.kind == "profile" for r in reports) else []
+        if any(r.kind in ("profile", "persona") for r in reports) else []
     dims = dimension_columns(checked, reports)
     columns = {c: entity_schema.get(c, m.T.ANY) for c in dict.fromkeys(dims + profile_cols)}
     extended, measures = prepare(checked, reports, columns, _text_of(sources), params)
@@ -746,6 +756,10 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
             done[r.name] = crosstab_report(engine, extended, r, measures[r.name])
         elif r.kind == "overlap":
             done[r.name] = overlap_report(engine, extended, r)
+        elif r.kind == "persona":
+            from .persona import persona_report
+
+            done[r.name] = persona_report(engine, extended, r, measures[r.name], profile_cols, numeric)
         else:
             done[r.name] = profile_report(engine, extended, r, profile_cols, numeric)
     key_type = entity_schema.get(checked.entity.key, m.T.ANY)

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .compute import Bars, Heatmap, ReportResult, Table
+from .persona import Card
 
 FORMATS = ("terminal", "md", "html", "json", "csv")
 SERIES_COLOURS = ("#3b6ea8", "#e07b39", "#5a9e6f")
@@ -90,7 +91,8 @@ def _environment():
     env.filters["fmt"] = fmt
     env.filters["md"] = _md
     env.globals.update(heat=_heat, ink=_ink, top=_top, colours=SERIES_COLOURS, is_table=lambda b: isinstance(b, Table),
-                       is_bars=lambda b: isinstance(b, Bars), is_heatmap=lambda b: isinstance(b, Heatmap))
+                       is_bars=lambda b: isinstance(b, Bars), is_heatmap=lambda b: isinstance(b, Heatmap),
+                       is_card=lambda b: isinstance(b, Card))
     return env
 
 
@@ -101,21 +103,38 @@ def render(results: list[ReportResult], context: Context, format: str) -> str:
     if format == "json":
         doc = {"model": context.model, "as_of": context.as_of.isoformat(), "source": context.source,
                "generated": context.generated.isoformat(timespec="seconds"),
-               "reports": [asdict(r) | {"blocks": [dict(asdict(b), type=type(b).__name__.lower()) for b in r.blocks]}
-                           for r in results]}
+               "reports": [asdict(r) | {"blocks": [_block(b) for b in r.blocks]} for r in results]}
         return json.dumps(_json_safe(doc), indent=2, default=str, ensure_ascii=False, allow_nan=False)
     if format == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf)
         writer.writerow(["report", "table", "row", "column", "value"])
         for r in results:
-            for b in r.blocks:
-                if isinstance(b, Table):
-                    for row in b.rows:
-                        for column, value in zip(b.columns[1:], row[1:]):
-                            writer.writerow([r.name, b.title, row[0], column, "" if value is None else value])
+            for title, b in _tables(r.blocks):
+                for row in b.rows:
+                    for column, value in zip(b.columns[1:], row[1:]):
+                        writer.writerow([r.name, title, row[0], column, "" if value is None else value])
         return buf.getvalue()
     raise ValueError(format)
+
+
+def _block(b: Table | Bars | Heatmap | Card) -> dict[str, Any]:
+    """A block as JSON, with its type; a card holds blocks of its own."""
+    out = dict(asdict(b), type=type(b).__name__.lower())
+    if isinstance(b, Card):
+        out["blocks"] = [_block(x) for x in b.blocks]
+    return out
+
+
+def _tables(blocks: list) -> list[tuple[str, Table]]:
+    """The tables of a report with their titles, those of a card titled after it too."""
+    out: list[tuple[str, Table]] = []
+    for b in blocks:
+        if isinstance(b, Table):
+            out.append((b.title, b))
+        elif isinstance(b, Card):
+            out += [(f"{b.title}: {t}", x) for t, x in _tables(b.blocks)]
+    return out
 
 
 def _json_safe(value: Any) -> Any:
@@ -142,23 +161,30 @@ def print_terminal(results: list[ReportResult], context: Context, console) -> No
 
     console.print(f"[bold]{escape(context.model)}[/bold] as of {context.as_of.isoformat()} · "
                   f"{escape(context.source)}")
+    def table(b: Table) -> None:
+        t = RichTable(title=escape(b.title), title_justify="left")
+        for c, kind in zip(b.columns, b.kinds):
+            t.add_column(escape(str(c)), justify="left" if kind == "text" else "right")
+        bar_col = b.kinds.index("pct") if "pct" in b.kinds else None
+        if bar_col is not None and len(b.columns) <= 8:
+            t.add_column("")
+        for row in b.rows:
+            cells = [escape(fmt(v, k)) for v, k in zip(row, b.kinds)]
+            if bar_col is not None and len(b.columns) <= 8:
+                share = row[bar_col] or 0.0
+                cells.append(f"[cyan]{'█' * round(share * 20)}[/cyan]")
+            t.add_row(*cells)
+        console.print(t)
+
     for r in results:
         console.rule(f"[bold]{escape(r.title)}[/bold]")
         for b in r.blocks:
-            if not isinstance(b, Table):
-                continue
-            t = RichTable(title=escape(b.title), title_justify="left")
-            for c, kind in zip(b.columns, b.kinds):
-                t.add_column(escape(str(c)), justify="left" if kind == "text" else "right")
-            bar_col = b.kinds.index("pct") if "pct" in b.kinds else None
-            if bar_col is not None and len(b.columns) <= 8:
-                t.add_column("")
-            for row in b.rows:
-                cells = [escape(fmt(v, k)) for v, k in zip(row, b.kinds)]
-                if bar_col is not None and len(b.columns) <= 8:
-                    share = row[bar_col] or 0.0
-                    cells.append(f"[cyan]{'█' * round(share * 20)}[/cyan]")
-                t.add_row(*cells)
-            console.print(t)
+            if isinstance(b, Card):  # a persona: its title, then its tables
+                console.rule(escape(b.title), characters="·", align="left")
+                for x in b.blocks:
+                    if isinstance(x, Table):
+                        table(x)
+            elif isinstance(b, Table):
+                table(b)
         for note in r.notes:
             console.print(f"[yellow]note:[/yellow] {escape(note)}")

@@ -24,6 +24,7 @@ from . import model as m
 from ..lang import syntax as s
 from ..lang.diagnostics import Collector, Diagnostic, SegError, SourceCache, Span, did_you_mean
 from .model import T
+from .predictions import PredictionChecks
 from .activation_checks import ActivationChecks
 from .report_checks import ReportChecks
 from . import traits
@@ -53,7 +54,7 @@ def _poison(span: Span | None = None) -> m.Expr:
     return m.Const(None, T.ANY, span)
 
 
-class Checker(ReportChecks, ActivationChecks):
+class Checker(ReportChecks, ActivationChecks, PredictionChecks):
     def __init__(self, files: list[s.File], schemas: Schemas | None = None, defer_guesses: bool = False):
         self.files = files
         self.schemas = schemas or {}
@@ -82,6 +83,8 @@ class Checker(ReportChecks, ActivationChecks):
         for name, d in self.defs.items():
             if isinstance(d, (s.Feature, s.Segment, s.Segmentation, s.Holdout)):
                 self._resolve_definition(name)
+            elif isinstance(d, s.Prediction):
+                self._resolve_prediction(name)
         reports = self._reports()
         audiences = self._audiences()
         self._exclusive()
@@ -102,6 +105,7 @@ class Checker(ReportChecks, ActivationChecks):
             features=pick(m.Feature), segments=pick(m.Segment), segmentations=pick(m.Segmentation),
             holdouts=pick(m.Holdout), reports=reports, order=tuple(self.resolved),
             files=tuple(f.path for f in self.files), structural_params=frozenset(self.structural),
+            predictions=self._predictions(),
             audiences=audiences,
         )
 
@@ -167,6 +171,7 @@ class Checker(ReportChecks, ActivationChecks):
                 continue
             sp = d.name.span
             taken[name.casefold()] = (name, f"another output column (defined at {sp.file}:{sp.line}:{sp.column})")
+        self._check_prediction_names()
 
     def _declared_columns(self) -> None:
         """Schemas from `columns (…)` clauses, for sources whose data is not at hand.
@@ -460,6 +465,8 @@ class Checker(ReportChecks, ActivationChecks):
                              hint or f"its cases are {', '.join(labels)}")
                 return _poison(e.span)
             return m.CaseRef(owner.text, member.text, e.span)
+        if isinstance(d, s.Prediction):
+            return self._prediction_part(owner, member, e.span) or _poison(e.span)
         if d is None:
             self._unknown(owner.text, owner.span, list(self.defs) + list(BUILTINS))
         else:
@@ -489,6 +496,9 @@ class Checker(ReportChecks, ActivationChecks):
         if isinstance(d, s.Events):
             self.out.add("SEG108", f"`{text}` is an events source, not a value", n.span,
                          f"aggregate it, for example count({text}) or exists({text})")
+            return _poison(n.span)
+        if isinstance(d, s.Prediction):
+            self._prediction_value(n)
             return _poison(n.span)
         if isinstance(d, s.Entity):
             self.out.add("SEG108", f"`{text}` is the entity, not a value", n.span,

@@ -319,10 +319,41 @@ class MemberAgg:
         return T.NUMBER
 
 
+@dataclass(frozen=True)
+class Predict:
+    """A part of a prediction for one member (segdsl.semantic.predictions): P(alive), expected purchases
+    in the horizon, expected spend per purchase or expected value, from the member's summary — x repeat
+    purchase days, tₓ and T in days (divided by `unit_days` for the model), m the mean repeat value —
+    and the fitted parameters.
+
+    `fit` is None until the parameters are bound (from the lock file, or fitted by `run`); the compiler
+    refuses an unbound prediction. Parameters are kept as (name, value) pairs, not a dataclass, so that
+    walking an expression never enters them.
+    """
+
+    prediction: str
+    part: str  # alive, purchases, spend, value
+    x: "Expr"
+    tx: "Expr"
+    T: "Expr"
+    m: "Expr | None"
+    unit_days: float
+    horizon: float  # in units
+    steps: int  # months of the value
+    step: float  # a month in units
+    discount: float  # per month
+    fit: tuple[tuple[str, float], ...] | None = None  # r, alpha, a, b (and p, q, v)
+    span: Span | None = _nospan()
+    type = T.NUMBER
+
+    def params(self) -> dict[str, float]:
+        return dict(self.fit or ())
+
+
 Expr = Union[
     Const, DurationConst, AsOf, ParamRef, Column, FeatureRef, SegmentRef, SegmentationRef, CaseRef,
     ScoreRef, Neg, Not, Arith, DateShift, Compare, And, Or, InList, Between, IsMissing, TextMatch,
-    DateWindow, DaysBetween, YearsBetween, Agg, MemberAgg,
+    DateWindow, DaysBetween, YearsBetween, Agg, MemberAgg, Predict,
 ]
 
 
@@ -591,7 +622,7 @@ class Holdout:
 @dataclass(frozen=True)
 class Report:
     name: str
-    kind: str  # value, crosstab, profile, overlap, migration, lift
+    kind: str  # value, crosstab, profile, overlap, migration, lift, persona
     subjects: tuple[str, ...]
     measures: tuple[Expr, ...]
     span: Span | None = _nospan()
@@ -614,6 +645,34 @@ class Audience:
     span: Span | None = _nospan()
 
 
+PREDICTION_PARTS: tuple[str, ...] = ("alive", "purchases", "spend", "value")
+PREDICTION_SUMMARY: tuple[str, ...] = ("frequency", "recency", "age", "monetary")
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """`prediction clv = btyd(…)`: the summary of one events source per member and the predictions from it.
+
+    Every part is a feature of the model named `<name>_<part>` (`features` maps a part to it), so the
+    planner, the compiler, explain and reports treat it as any feature; `clv.alive` reads `clv_alive`.
+    """
+
+    name: str
+    label: str | None
+    source: str
+    value: Expr | None  # the purchase value (spend and value need it)
+    unit_days: float  # the length of the summary's unit in days (a week: 7)
+    horizon_days: float
+    horizon_text: str  # as written: "1 year"
+    unit_text: str
+    discount: float  # per month
+    features: tuple[tuple[str, str], ...]  # (part, feature name), summary parts first
+    span: Span | None = _nospan()
+
+    def feature(self, part: str) -> str:
+        return dict(self.features)[part]
+
+
 @dataclass(frozen=True)
 class CheckedModel:
     """A checked program. `order` lists member-level definitions so that
@@ -632,6 +691,7 @@ class CheckedModel:
     # Params that fix the shape of a partition (bucket edges, quantile counts): the
     # labels depend on them, so they are not overridable at run time.
     structural_params: frozenset[str] = frozenset()
+    predictions: dict[str, Prediction] = field(default_factory=dict)
     audiences: dict[str, Audience] = field(default_factory=dict)
 
     def definition(self, name: str) -> "Definition":

@@ -81,6 +81,7 @@ class ReportChecks:
             "profile": (s.Segment,),
             "overlap": (s.Segment,),
             "migration": (s.Segmentation,),
+            "persona": (s.Segmentation, s.Segment),
             "crosstab": (s.Segment, s.Segmentation, s.Holdout, s.Feature),
             "lift": (s.Holdout,),
         }[kind]
@@ -92,6 +93,7 @@ class ReportChecks:
             self._unknown(n.text, n.span, [k for k, v in self.defs.items() if isinstance(v, allowed)])
         elif not isinstance(target, allowed):
             what = {"value": "a segment or segmentation", "profile": "a segment", "overlap": "a segment",
-                    "migration": "a segmentation", "lift": "a holdout"}.get(kind, "a dimension")
+                    "migration": "a segmentation", "lift": "a holdout",
+                    "persona": "a segmentation or segment"}.get(kind, "a dimension")
             self.out.add("SEG108", f"`{n.text}` is not {what}", n.span, f"a {kind} report takes {what}")
 

@@ -3,6 +3,6 @@
 Owns the compiler and the dialects (`dialects`: per dialect, its tier,
 lowering rules and printer).
 
-May import: segdsl.lang, segdsl.semantic. Never an engine: SQL is written
+May import: segdsl.lang, segdsl.semantic, segdsl.predict (the SQL of a prediction's parts). Never an engine: SQL is written
 without a connection, so `segdsl compile` needs no driver.
 """

@@ -228,8 +228,7 @@ class ExpressionCompiler:
         left, right = exp.Paren(this=self.expr(e.left)), exp.Paren(this=self.expr(e.right))
         if e.op == "/":
             return self.low.divide(left, right)
-        cls = {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[e.op]
-        return cls(this=left, expression=right)
+        return self.low.arith(e.op, left, right)
 
     def constant_date(self, e: m.Expr) -> dt.date | None:
         """Fold as_of arithmetic to a date when as_of is fixed at compile time."""
@@ -366,6 +365,11 @@ class ExpressionCompiler:
                    true=exp.Neg(this=one.copy())),
         ], default=zero.copy())
         return exp.Sub(this=years, expression=incomplete)
+
+    def _x_Predict(self, e: m.Predict) -> exp.Expression:
+        from ..predict.compile import predict_sql
+
+        return predict_sql(e, self.expr)
 
     def _x_MemberAgg(self, e: m.MemberAgg) -> exp.Expression:  # pragma: no cover - reports compile these
         raise AssertionError("member aggregates are compiled by reports")

@@ -31,6 +31,10 @@ class Model:
 
     def __init__(self, program: Program, ir: m.CheckedModel, guesses: list[Diagnostic] | None = None):
         self.program = program
+        if ir.predictions and program.main != "<text>":
+            from ..predict.lock import bind_stored, lock_path, read_lock
+
+            ir = bind_stored(ir, read_lock(lock_path(program.main)))[0]
         self.ir = ir
         self.guesses = list(guesses or [])
 

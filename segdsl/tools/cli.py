@@ -175,7 +175,7 @@ def _write_document(path: Path, text: str) -> None:
 
 
 # The commands register themselves on `app` (after the helpers above, which they import).
-from .commands import authoring, running, history, activation, setup  # noqa: E402,F401
+from .commands import authoring, running, history, activation, setup, predict  # noqa: E402,F401
 
 
 def main() -> None:

@@ -622,6 +622,6 @@ def examples_dir() -> pathlib.Path:
 def install_examples(out_dir: pathlib.Path) -> pathlib.Path:
     """Copy the example models next to the data; returns the flagship model."""
     out_dir = pathlib.Path(out_dir)
-    for model in sorted(examples_dir().glob("*.seg")):
+    for model in sorted(examples_dir().glob("*.seg")) + sorted(examples_dir().glob("*.seg.lock")):
         (out_dir / model.name).write_text(model.read_text(encoding="utf-8"), encoding="utf-8")
     return out_dir / "retail.seg"

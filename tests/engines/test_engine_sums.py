@@ -1,6 +1,6 @@
-"""Exact sums on PostgreSQL and MariaDB without a DECIMAL per row: the same totals as the language's rule.
+"""Exact sums on PostgreSQL, MariaDB and ClickHouse without a DECIMAL per row: the language's totals.
 
-PostgreSQL and MariaDB sum the whole parts and billionths of values under 2^22 as
+PostgreSQL, MariaDB and ClickHouse sum the whole parts and billionths of values under 2^22 as
 integers and larger values as DECIMAL(38, 9); both must give each value at
 nine decimal places, added exactly, as the reference evaluator does — on both
 sides of the 2^22 boundary, for negative values and for a group of only
@@ -25,10 +25,11 @@ VALUES = {
     3: (4194304.25, 12345678.123456, -9000000.5),    # at and past 2^22: the DECIMAL path
     4: (-3844243.508783909, 1005853.402996509, 0.1, 0.2),
     5: (1e15, 0.3),                                  # far past 2^22 with a small value
+    6: (2.11, 8.2, 16.38),                           # ClickHouse's CAST AS Decimal truncates these
 }
 
 
-@pytest.mark.parametrize("engine_name", ["postgres", "mysql", "duckdb"])
+@pytest.mark.parametrize("engine_name", ["postgres", "mysql", "clickhouse", "duckdb"])
 def test_sums_follow_the_nine_places_rule_on_both_paths(engine_name: str, engine) -> None:
     rows = tuple((k, dt.datetime(2026, 6, 1, i), v) for k, vs in VALUES.items() for i, v in enumerate(vs))
     table = Table(f"amounts_{uuid.uuid4().hex[:6]}", (("customer_id", "int"), ("ordered_at", "ts"),

@@ -144,6 +144,8 @@ def definition_name_scope(definition: Tree) -> str | None:
     if definition.data in kinds:
         return f"entity.name.function.{kinds[definition.data]}.seg"
     first = definition.children[0] if definition.children else None
+    if definition.data.startswith("report_"):  # `report persona of S`: a report's kind, not a definition
+        return None
     if isinstance(first, Token) and first.value in DEFINITIONS - {"import", "exclusive"}:
         kind = "type" if first.value in ("entity", "events") else "function"
         return f"entity.name.{kind}.{first.value}.seg"

@@ -70,3 +70,37 @@ def test_html_report_renders_in_a_browser(demo_db, tmp_path):
     assert len(charts) == 5 and all(width > 100 and rects > 3 for _, width, rects in charts)
     assert "2026-06-30" in header and str(demo_db) in header and str(dt.date.today().year) in header
     assert (OUTPUT / "report.png").stat().st_size > 50_000
+
+
+def test_persona_cards_render_in_a_browser(demo_db, tmp_path):
+    _require_browser()
+    from playwright.sync_api import sync_playwright
+    from typer.testing import CliRunner
+
+    from segdsl.tools.cli import app
+
+    page_file = tmp_path / "persona.html"
+    result = CliRunner().invoke(app, [
+        "report", str(EXAMPLES / "psychographics.seg"), "--db", str(demo_db), "--as-of", "2026-06-30",
+        "--format", "html", "--out", str(page_file)])
+    assert result.exit_code == 0, result.stderr
+    problems: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda msg: problems.append(msg.text) if msg.type in ("error", "warning") else None)
+        page.on("pageerror", lambda exc: problems.append(str(exc)))
+        page.goto(page_file.as_uri())
+        page.wait_for_load_state("load")
+        kinds = page.eval_on_selector_all("section.report", "els => els.map(e => e.dataset.kind)")
+        cards = page.eval_on_selector_all(
+            "article.card", "els => els.map(e => [e.querySelector('h3').textContent, e.getBoundingClientRect().height,"
+            " [...e.querySelectorAll('svg')].map(s => s.getBBox().width)])")
+        OUTPUT.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "persona.png"), full_page=True)
+        browser.close()
+    assert problems == []
+    assert kinds == ["persona"]
+    assert [c[0] for c in cards] == [f"needs: {x}" for x in ("delivery_speed", "advice", "low_price", "choice",
+                                                             "no_clear_need")]
+    assert all(height > 300 and len(widths) >= 2 and min(widths) > 100 for _, height, widths in cards)

@@ -453,6 +453,59 @@ class Evaluator:
             return min(v for v, n in counts.items() if n == top)
         raise ValueError(f"unknown aggregate {e.func!r}")
 
+    def _x_Predict(self, e: m.Predict, key, event):
+        """The part from the member's summary with numpy and scipy's ₂F₁ (segdsl.predict.formulas), not
+        the SQL series. Without stored parameters the prediction is fitted here, once, on the summary this
+        evaluator computed for every member (as `run` fits on the engine's)."""
+        import numpy as np
+
+        from segdsl.predict import formulas
+        from segdsl.predict.fit import fit_bgnbd, fit_gamma_gamma, group_rows
+
+        x, tx, T = (self.expr(v, key) for v in (e.x, e.tx, e.T))
+        if T is None or x is None:
+            return None
+        params = self._prediction_params(e, fit_bgnbd, fit_gamma_gamma, group_rows)
+        u = e.unit_days
+        bg = _Fitted(params)
+        args = (np.array([float(x)]), np.array([tx / u]), np.array([T / u]))
+        if e.part == "alive":
+            out = formulas.p_alive(bg, *args)
+        elif e.part == "purchases":
+            out = formulas.expected_purchases(bg, e.horizon, *args)
+        else:
+            mv = self.expr(e.m, key)
+            mean = np.array([float(mv) if mv is not None else 0.0])
+            if e.part == "spend":
+                out = formulas.expected_spend(bg, args[0], mean)
+            else:
+                out = formulas.expected_value(bg, bg, *args, mean, e.steps, e.step, e.discount)
+        return float(np.asarray(out).ravel()[0])
+
+    def _prediction_params(self, e: m.Predict, fit_bgnbd, fit_gamma_gamma, group_rows) -> dict[str, float]:
+        if e.fit is not None:
+            return dict(e.fit)
+        cache = self.__dict__.setdefault("_fits", {})
+        if e.prediction not in cache:
+            rows = [(self.expr(e.x, k), self.expr(e.tx, k), self.expr(e.T, k)) for k in self.members]
+            rows = [r for r in rows if r[2] is not None]
+            # grouped and sorted as the engine's summary is, so that both fits add the same numbers in the
+            # same order and agree to the last digit
+            (gx, gtx, gT), n = group_rows([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
+            bg = fit_bgnbd(gx, gtx / e.unit_days, gT / e.unit_days, n)
+            params = dict(bg.params)
+            spend_model = self.ir.predictions[e.prediction].value is not None
+            if spend_model:
+                pairs = [(self.expr(e.x, k), self.expr(m.FeatureRef(self.ir.predictions[e.prediction]
+                                                                    .feature("monetary"), m.T.NUMBER), k))
+                         for k in self.members]
+                pairs = [(float(a), float(b) if b is not None else float("nan")) for a, b in pairs
+                         if a is not None and a > 0]
+                (sx, sm), sn = group_rows([a for a, _ in pairs], [b for _, b in pairs])
+                params.update(fit_gamma_gamma(sx, sm, sn).params)
+            cache[e.prediction] = params
+        return cache[e.prediction]
+
     def _first_last(self, e: m.Agg, key, rows: list[Row]):
         """The value of the earliest (latest) event with one; at equal times, the smallest value."""
         at = self.ir.events[e.source].at
@@ -478,6 +531,13 @@ class Evaluator:
 
     def _x_MemberAgg(self, e, key, event):
         raise ValueError("member aggregates belong to reports, not to members")
+
+
+class _Fitted:
+    """Parameters as the attributes segdsl.predict.formulas reads."""
+
+    def __init__(self, params: dict[str, float]):
+        self.__dict__.update(params)
 
 
 def evaluate(ir: m.CheckedModel, tables: dict[str, list[Row]], as_of: dt.date,

@@ -371,6 +371,10 @@ class Dialect:
         return exp.Extract(this=exp.var(unit), expression=x)
 
     # numbers
+    def arith(self, op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+        """`left op right` for + - *; an engine that wraps integers around checks the result (SEG315)."""
+        return {"+": exp.Add, "-": exp.Sub, "*": exp.Mul}[op](this=left, expression=right)
+
     def divide(self, left: exp.Expression, right: exp.Expression) -> exp.Expression:
         double = dtype("DOUBLE")
         return exp.Div(this=exp.cast(left, double), expression=exp.func("NULLIF", exp.cast(right, double), num(0)))

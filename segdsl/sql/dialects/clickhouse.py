@@ -8,7 +8,7 @@ from typing import Callable
 from sqlglot import exp
 
 from ...semantic.model import T
-from .base import buckets, Dialect, dtype, escaped_like, fn, lit, num, register
+from .base import buckets, Dialect, dtype, escaped_like, EXACT_SMALL, fn, lit, num, register
 
 
 @register
@@ -38,6 +38,20 @@ class ClickHouse(Dialect):
     def days_between(self, start: exp.Expression, end: exp.Expression) -> exp.Expression:
         return fn("dateDiff", lit("day"), start, end)
 
+    def arith(self, op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+        # ClickHouse wraps Int64 arithmetic around (2⁶³ − 1 + 1 is −2⁶³) where every other engine raises.
+        # A wrapped result is a multiple of 2⁶⁴ away from the value computed in Float64; an exact one
+        # (integer, float or decimal) is within rounding of it. Such a row throws instead, and
+        # engines.overflow makes that SEG315.
+        result = super().arith(op, left, right)
+        approx = super().arith(op, fn("toFloat64", left.copy()), fn("toFloat64", right.copy()))
+        gap = fn("abs", exp.Sub(this=fn("toFloat64", result.copy()), expression=exp.Paren(this=approx)))
+        wrapped = exp.GTE(this=gap, expression=exp.Literal.number("1e18"))
+        # throwIf gives 0 where it does not throw: added, it leaves the result as it is
+        throw = fn("throwIf", exp.Coalesce(this=wrapped, expressions=[exp.false()]),
+                   lit("SEGDSL_OVERFLOW: a whole number beyond 64 bits"))
+        return exp.Paren(this=exp.Add(this=result, expression=throw))
+
     def like(self, subject: exp.Expression, pattern: exp.Expression, constant: str | None) -> exp.Expression:
         return escaped_like(subject, pattern, constant, explicit=False)
 
@@ -47,7 +61,26 @@ class ClickHouse(Dialect):
     def exact_sum(self, summed: Callable[[exp.Expression], exp.Expression], arg: exp.Expression) -> exp.Expression:
         # CAST(Decimal AS Float64) is not the nearest double here (one large sum in four is one unit in the
         # last place off, so a threshold at the exact value could flip); the decimal's text, parsed, is.
-        return fn("toFloat64", fn("toString", summed(exp.cast(arg, dtype("DECIMAL(38, 9)")))))
+        # And CAST(Float64 AS Decimal(38, 9)) truncates the binary value times 10^9 (139.81 becomes
+        # 139.809999999 for one value in sixty), so totals would differ from the other engines': values
+        # under 2^22 are summed as their whole parts and billionths, integers, exact.
+        def large() -> exp.Expression:
+            return exp.GTE(this=exp.Abs(this=arg.copy()), expression=num(EXACT_SMALL))
+
+        def small_part(value: exp.Expression) -> exp.Expression:
+            return exp.Case(ifs=[exp.If(this=large(), true=num(0))], default=fn("toInt64", value))
+
+        scaled = exp.Mul(this=exp.Paren(this=exp.Sub(this=arg.copy(), expression=fn("trunc", arg.copy()))),
+                         expression=num(1_000_000_000))
+        half_away = exp.Mul(this=fn("sign", scaled), expression=exp.Floor(
+            this=exp.Add(this=exp.Abs(this=scaled.copy()), expression=num(0.5))))
+        big = exp.Case(ifs=[exp.If(this=large(), true=exp.cast(arg.copy(), dtype("DECIMAL(38, 9)")))])
+        total = exp.Add(
+            this=exp.Add(this=fn("toDecimal128", summed(small_part(fn("trunc", arg.copy()))), num(9)),
+                         expression=exp.Div(this=fn("toDecimal128", summed(small_part(half_away)), num(9)),
+                                            expression=num(1_000_000_000))),
+            expression=fn("ifNull", summed(big), fn("toDecimal128", num(0), num(9))))
+        return fn("toFloat64", fn("toString", total))
 
     def median(self, x: exp.Expression) -> exp.Expression | None:
         # `median` is approximate here; the exact inclusive quantile interpolates like PERCENTILE_CONT.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Callable
 
+import sqlglot
 from sqlglot import exp
 
 from ...semantic.model import T
@@ -125,6 +126,19 @@ class SQLite(Dialect):
 
     def key(self, x: exp.Expression, t: T, ordering: bool = False) -> exp.Expression:
         return self.text_operand(x, True) if t is T.TEXT else x
+
+    def arith(self, op: str, left: exp.Expression, right: exp.Expression) -> exp.Expression:
+        # SQLite turns an integer + - * that passes 2⁶³ into a REAL where every other engine raises:
+        # such a row evaluates a sum that SQLite itself refuses ("integer overflow", SEG315).
+        result = super().arith(op, left, right)
+
+        def typed(x: exp.Expression, kind: str) -> exp.Expression:
+            return exp.EQ(this=fn("TYPEOF", x.copy()), expression=lit(kind))
+
+        overflowed = exp.and_(typed(result, "real"), typed(left, "integer"), typed(right, "integer"))
+        raise_ = sqlglot.parse_one("SELECT SUM(x) FROM (SELECT 9223372036854775807 AS x UNION ALL SELECT 1)",
+                                   read="sqlite")
+        return exp.Case(ifs=[exp.If(this=overflowed, true=exp.Subquery(this=raise_))], default=result)
 
     def hash_bucket(self, text: exp.Expression) -> exp.Expression:
         return generic_hash_bucket(text)

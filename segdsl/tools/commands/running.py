@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -82,6 +83,8 @@ def _run(file: Path, db: Path | None, url: str | None, as_of: str | None, params
                                 supervisor=Supervisor(engine, timeout, show))
     finally:
         engine.close()
+    for note in outcome.notes:
+        sys.stderr.write(note + "\n")
     _print_summary(outcome.compiled.ir, outcome.tally.total, outcome.rows(), date, outcome.seconds)
     if outcome.written is not None:
         out.print(f"wrote {outcome.tally.total:,} members to {outcome.written}")

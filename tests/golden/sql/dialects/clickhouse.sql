@@ -119,10 +119,10 @@ COUNT(CASE WHEN (CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) > CAS
 COUNT(DISTINCT e."channel") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_sum: sum(orders.amount)
-toFloat64(toString(SUM(CAST(e."amount" AS Nullable(Decimal(38, 9)))))) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+toFloat64(toString(toDecimal128(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(trunc(e."amount")) END), 9) + toDecimal128(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(sign((e."amount" - trunc(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - trunc(e."amount")) * 1000000000) + 0.5)) END), 9) / 1000000000 + ifNull(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS Nullable(Decimal(38, 9))) END), toDecimal128(0, 9)))) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_avg: avg(orders.amount)
-toFloat64(toString(SUM(CAST(e."amount" AS Nullable(Decimal(38, 9)))))) / nullIf(CAST(COUNT(e."amount") AS Nullable(Float64)), 0) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+toFloat64(toString(toDecimal128(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(trunc(e."amount")) END), 9) + toDecimal128(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(sign((e."amount" - trunc(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - trunc(e."amount")) * 1000000000) + 0.5)) END), 9) / 1000000000 + ifNull(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS Nullable(Decimal(38, 9))) END), toDecimal128(0, 9)))) / nullIf(CAST(COUNT(e."amount") AS Nullable(Float64)), 0) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_min_text: min(orders.channel)
 MIN(e."channel") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
@@ -173,7 +173,7 @@ COUNT(e."channel") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(
 MAX(e."channel") … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_after_first: sum(orders.amount where ordered_at > c_max_timestamp - 30 days)
-toFloat64(toString(SUM(CAST(e."amount" AS Nullable(Decimal(38, 9)))))) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND toTimeZone(e."ordered_at", 'UTC') > DATE_ADD(DAY, -30, p."c_max_timestamp")
+toFloat64(toString(toDecimal128(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(trunc(e."amount")) END), 9) + toDecimal128(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(sign((e."amount" - trunc(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - trunc(e."amount")) * 1000000000) + 0.5)) END), 9) / 1000000000 + ifNull(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS Nullable(Decimal(38, 9))) END), toDecimal128(0, 9)))) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND toTimeZone(e."ordered_at", 'UTC') > DATE_ADD(DAY, -30, p."c_max_timestamp")
 
 -- c_most_frequent_text: most_frequent(orders.channel)
 SELECT "_key", "_v" AS "_orders_23" FROM (SELECT "_key", "_v", ROW_NUMBER() OVER (PARTITION BY "_key" ORDER BY "_n" DESC, "_g") AS "_r" FROM (SELECT e."customer_id" AS "_key", e."channel" AS "_g", COUNT(*) AS "_n", MIN(e."channel") AS "_v" FROM "orders" AS e WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND NOT ((e."channel") IS NULL) GROUP BY e."customer_id", e."channel") AS c) AS r WHERE "_r" = 1
@@ -188,7 +188,7 @@ SELECT "_key", "_v" AS "_orders_25" FROM (SELECT e."customer_id" AS "_key", e."c
 SELECT "_key", "_v" AS "_orders_26" FROM (SELECT e."customer_id" AS "_key", toTimeZone(e."ordered_at", 'UTC') AS "_v", ROW_NUMBER() OVER (PARTITION BY e."customer_id" ORDER BY toTimeZone(e."ordered_at", 'UTC') DESC, toTimeZone(e."ordered_at", 'UTC')) AS "_r" FROM "orders" AS e WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE() AND NOT ((toTimeZone(e."ordered_at", 'UTC')) IS NULL) AND ((CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) > CAST(DATE_ADD(DAY, -90, CURRENT_DATE()) AS Nullable(DATE)) AND CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()))) AS r WHERE "_r" = 1
 
 -- c_share: share(orders.amount where channel = "web")
-CAST((COALESCE(toFloat64(toString(SUM(CASE WHEN e."channel" = 'web' THEN CAST(e."amount" AS Nullable(Decimal(38, 9))) END))), 0)) AS Nullable(Float64)) / nullIf(CAST((toFloat64(toString(SUM(CAST(e."amount" AS Nullable(Decimal(38, 9))))))) AS Nullable(Float64)), 0) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
+CAST((COALESCE(toFloat64(toString(toDecimal128(SUM(CASE WHEN e."channel" = 'web' THEN CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(trunc(e."amount")) END END), 9) + toDecimal128(SUM(CASE WHEN e."channel" = 'web' THEN CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(sign((e."amount" - trunc(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - trunc(e."amount")) * 1000000000) + 0.5)) END END), 9) / 1000000000 + ifNull(SUM(CASE WHEN e."channel" = 'web' THEN CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS Nullable(Decimal(38, 9))) END END), toDecimal128(0, 9)))), 0)) AS Nullable(Float64)) / nullIf(CAST((toFloat64(toString(toDecimal128(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(trunc(e."amount")) END), 9) + toDecimal128(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN 0 ELSE toInt64(sign((e."amount" - trunc(e."amount")) * 1000000000) * FLOOR(ABS((e."amount" - trunc(e."amount")) * 1000000000) + 0.5)) END), 9) / 1000000000 + ifNull(SUM(CASE WHEN ABS(e."amount") >= 4194304 THEN CAST(e."amount" AS Nullable(Decimal(38, 9))) END), toDecimal128(0, 9))))) AS Nullable(Float64)), 0) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
 
 -- c_share_count: share(orders in last 90 days where coupon)
 CAST((COUNT(CASE WHEN ((CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) > CAST(DATE_ADD(DAY, -90, CURRENT_DATE()) AS Nullable(DATE)) AND CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE())) AND (e."coupon") THEN 1 END)) AS Nullable(Float64)) / nullIf(CAST((COUNT(CASE WHEN (CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) > CAST(DATE_ADD(DAY, -90, CURRENT_DATE()) AS Nullable(DATE)) AND CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()) THEN 1 END)) AS Nullable(Float64)), 0) … WHERE CAST(toTimeZone(e."ordered_at", 'UTC') AS Nullable(DATE)) <= CURRENT_DATE()
@@ -221,7 +221,7 @@ e."account_id"
 p."account_id" = a_invoices."_key"
 
 -- k_total: sum(invoices.total)
-toFloat64(toString(SUM(CAST(e."total" AS Nullable(Decimal(38, 9)))))) … WHERE e."issued_on" <= CURRENT_DATE()
+toFloat64(toString(toDecimal128(SUM(CASE WHEN ABS(e."total") >= 4194304 THEN 0 ELSE toInt64(trunc(e."total")) END), 9) + toDecimal128(SUM(CASE WHEN ABS(e."total") >= 4194304 THEN 0 ELSE toInt64(sign((e."total" - trunc(e."total")) * 1000000000) * FLOOR(ABS((e."total" - trunc(e."total")) * 1000000000) + 0.5)) END), 9) / 1000000000 + ifNull(SUM(CASE WHEN ABS(e."total") >= 4194304 THEN CAST(e."total" AS Nullable(Decimal(38, 9))) END), toDecimal128(0, 9)))) … WHERE e."issued_on" <= CURRENT_DATE()
 
 -- k_all: true
 COALESCE(TRUE, FALSE)

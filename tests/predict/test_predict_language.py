@@ -1,0 +1,322 @@
+"""`prediction … = btyd(…)` in the language: checking, the summary the engine computes, scoring, the lock file.
+
+The data is simulated from BG/NBD and Gamma-Gamma (numpy, fixed seed) as
+transactions; the summary is compared with one computed here in plain
+Python from the transactions (lifetimes' definition: repeat purchase days,
+days from the first to the last purchase and to as_of, the mean of the
+repeat days' totals), and the scores with segdsl.predict.formulas (scipy's
+₂F₁) at the fitted parameters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import segdsl
+from segdsl.lang.diagnostics import SegError
+from segdsl.lang.formatter import format_text
+from segdsl.predict import formulas
+from segdsl.tools.cli import app
+
+AS_OF = dt.date(2026, 6, 30)
+START = dt.date(2025, 1, 1)
+
+MODEL = """
+entity customers from "customers" key customer_id
+events orders from "orders" by customer_id at ordered_at
+
+prediction clv "Predicted value" = btyd(orders, value: orders.amount, horizon: 1 year, unit: 1 week)
+
+feature revenue = sum(orders.amount)
+segment valuable_at_risk = clv.alive < 0.5 and revenue > 200
+segmentation value_tier = quantile(clv.value, 4)
+"""
+
+
+def simulate(n: int, seed: int = 5) -> tuple[list[tuple], list[tuple]]:
+    """Customers who join over 18 months and buy while alive (Poisson days, geometric dropout after each
+    purchase), with gamma-distributed values; a few orders after as_of and some zero values."""
+    rng = np.random.default_rng(seed)
+    customers, orders = [], []
+    span = (AS_OF - START).days
+    for cid in range(1, n + 1):
+        first = int(rng.integers(0, span + 1))
+        customers.append((cid, START + dt.timedelta(days=first)))
+        if cid % 10 == 0:
+            continue  # never bought
+        lam = rng.gamma(0.8, 1 / 12.0)  # purchases per day
+        p_drop = rng.beta(1.0, 3.0)
+        mean_value = rng.gamma(4.0, 15.0)
+        day = first
+        while day <= span + 20:
+            hour = int(rng.integers(0, 24))
+            value = float(np.round(rng.gamma(5.0, mean_value / 5.0), 2)) if cid % 37 else 0.0
+            orders.append((cid, dt.datetime.combine(START + dt.timedelta(days=day), dt.time(hour)), value))
+            if rng.random() < 0.2:  # a second order the same day
+                orders.append((cid, dt.datetime.combine(START + dt.timedelta(days=day), dt.time(23, 30)), 5.0))
+            if rng.random() < p_drop:
+                break
+            day += 1 + int(rng.exponential(1 / max(lam, 1e-3)))
+    return customers, orders
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("predict_shop")
+    customers, orders = simulate(600)
+    db = folder / "shop.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE customers (customer_id INTEGER, signup_date DATE)")
+    con.executemany("INSERT INTO customers VALUES (?, ?)", customers)
+    con.execute("CREATE TABLE orders (customer_id INTEGER, ordered_at TIMESTAMP, amount DOUBLE)")
+    con.executemany("INSERT INTO orders VALUES (?, ?, ?)", orders)
+    con.close()
+    return folder, db, customers, orders
+
+
+def summary_by_hand(orders: list[tuple], as_of: dt.date) -> dict[int, tuple[int, int, int, float | None]]:
+    """lifetimes' summary_data_from_transaction_data in days: (x, recency, T, mean repeat value)."""
+    days: dict[int, dict[dt.date, float]] = {}
+    for cid, at, amount in orders:
+        if at.date() <= as_of:
+            totals = days.setdefault(cid, {})
+            totals[at.date()] = totals.get(at.date(), 0.0) + amount
+    out = {}
+    for cid, totals in days.items():
+        ordered = sorted(totals)
+        first, last = ordered[0], ordered[-1]
+        x = len(ordered) - 1
+        repeat = [totals[d] for d in ordered[1:]]
+        out[cid] = (x, (last - first).days, (as_of - first).days, sum(repeat) / x if x else None)
+    return out
+
+
+def write_model(folder: Path, text: str = MODEL, name: str = "model.seg") -> Path:
+    path = folder / name
+    path.write_text(text)
+    lock = Path(str(path) + ".lock")
+    if lock.exists():
+        lock.unlink()
+    return path
+
+
+def fetch(model, db: Path, as_of: dt.date = AS_OF) -> dict[int, dict[str, object]]:
+    con = duckdb.connect(str(db), read_only=True)
+    rel = model.run(as_of=as_of, connection=con)
+    cols = list(rel.columns)
+    out = {row[0]: dict(zip(cols, row)) for row in rel.fetchall()}
+    con.close()
+    return out
+
+
+# ── the language ─────────────────────────────────────────────────────────────
+
+
+def test_format_keeps_a_prediction() -> None:
+    text = ('entity c from "c" key id\nevents orders from "o" by id at at\n'
+            'prediction   clv  "Value"=btyd( orders,value:orders.amount ,horizon: 39 weeks, discount: 1.5%)\n')
+    formatted = format_text(text)
+    assert 'prediction clv "Value" = btyd(orders, value: orders.amount, horizon: 39 weeks, discount: 1.5%)' \
+        in formatted
+    assert format_text(formatted) == formatted
+
+
+def test_parts_are_features_of_the_model() -> None:
+    model = segdsl.load(MODEL)
+    ir = model.ir
+    p = ir.predictions["clv"]
+    assert p.unit_days == 7 and p.horizon_days == 365.25 and p.label == "Predicted value"
+    assert [c for _, c in p.features] == ["clv_frequency", "clv_recency", "clv_age", "clv_monetary", "clv_alive",
+                                          "clv_purchases", "clv_spend", "clv_value"]
+    assert set(c for _, c in p.features) <= set(ir.features)
+    # the value tier reads the feature clv_value, which comes before it
+    assert ir.order.index("clv_value") < ir.order.index("value_tier")
+    node = ir.features["clv_purchases"].expr
+    assert node.horizon == pytest.approx(365.25 / 7) and node.fit is None
+    assert (node.steps, node.step) == (12, 4.345)  # lifetimes' months of 4.345 weeks
+
+
+def _diagnostics(text: str) -> list[tuple[str, str, int, str | None]]:
+    with pytest.raises(SegError) as info:
+        segdsl.load(text).sql()
+    return [(d.code, d.message, d.span.line if d.span else 0, d.hint) for d in info.value.diagnostics]
+
+
+HEAD = 'entity customers from "c" key id\nevents orders from "o" by id at at\n'
+
+
+@pytest.mark.parametrize("line, code, message, hint", [
+    ("prediction clv = btyd(orders, horizon: 30)", "SEG121", "`horizon` must be a duration", "for example 1 year"),
+    ("prediction clv = btyd(orders, unit: 1 week, unit: 1 day)", "SEG120", "`unit` is given twice",
+     "give each argument once"),
+    ("prediction clv = btyd(orders, discount: 0.1)", "SEG121", "the discount is a monthly rate in percent",
+     "for example discount: 1%"),
+    ("prediction clv = btyd(orders, horizon: 1 day, unit: 1 week)", "SEG121",
+     "the horizon (1 day) is shorter than the unit (1 week)", "the unit is the summary's grain: 1 week or 1 day"),
+    ("prediction clv = btyd(customers)", "SEG122", "`customers` is not an events source",
+     "btyd(…) predicts from purchases: name an events source, for example btyd(orders, …)"),
+    ("prediction clv = btyd(orders)\nfeature f = clv.spend", "SEG123",
+     "`clv` has no `spend`: it has no value of a purchase", "add value: to btyd(…), for example value: orders.amount"),
+    ("prediction clv = btyd(orders)\nfeature f = clv.alivee", "SEG123", "`clv` has no part `alivee`",
+     "did you mean `alive`?"),
+    ("prediction clv = btyd(orders)\nfeature f = clv + 1", "SEG123", "`clv` is a prediction, not a value",
+     "name one of its parts: clv.alive, clv.purchases, clv.spend or clv.value"),
+    ("prediction clv = btyd(orders)\nfeature clv_alive = 1", "SEG124",
+     "`clv` adds the column `clv_alive`, which `clv_alive` already is", "rename `clv_alive` or the prediction"),
+    ("prediction clv = btyd(orders, value: orders.note = 1)", "SEG121",
+     "the value of a purchase must be a number, but this is a bool", "for example value: orders.amount"),
+])
+def test_bad_predictions_are_coded(line: str, code: str, message: str, hint: str) -> None:
+    found = _diagnostics(HEAD + line + "\n")
+    where = 4 if "\nfeature f" in line else 3  # at the part named, or at the prediction
+    assert (code, message, where, hint) in found, found
+
+
+def test_an_unknown_argument_is_a_syntax_error_listing_the_arguments() -> None:
+    found = _diagnostics(HEAD + "prediction clv = btyd(orders, horizn: 1 year)\n")
+    assert found == [("SEG001", "unexpected `horizn`", 3, "expected `discount`, `horizon`, `unit`, `value`")]
+
+
+def test_compile_without_a_fit_says_how_to_get_one() -> None:
+    with pytest.raises(SegError) as info:
+        segdsl.load(MODEL).sql()
+    d = info.value.diagnostics[0]
+    assert d.code == "SEG330" and d.message == "the prediction `clv` has no fitted parameters"
+    assert "segdsl fit" in d.hint and d.span.line == 5
+
+
+# ── on data ──────────────────────────────────────────────────────────────────
+
+
+def test_summary_is_lifetimes_summary(shop, tmp_path) -> None:
+    folder, db, customers, orders = shop
+    model = segdsl.load(write_model(tmp_path))
+    got = fetch(model, db)
+    want = summary_by_hand(orders, AS_OF)
+    assert len(got) == len(customers)
+    for cid, row in got.items():
+        if cid not in want:
+            assert all(row[c] is None for c in ("clv_frequency", "clv_age", "clv_alive", "clv_value")), row
+            continue
+        x, recency, age, mean = want[cid]
+        assert (row["clv_frequency"], row["clv_recency"], row["clv_age"]) == (x, recency, age), (cid, row)
+        if mean is None:
+            assert row["clv_monetary"] is None
+        else:
+            assert row["clv_monetary"] == pytest.approx(mean, rel=1e-12), cid
+
+
+def test_scores_equal_the_formulas_at_the_stored_fit(shop, tmp_path) -> None:
+    folder, db, _, orders = shop
+    path = write_model(tmp_path)
+    result = CliRunner().invoke(app, ["fit", str(path), "--db", str(db), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "BG/NBD       r = " in result.output and f"wrote {path}.lock" in result.output
+    stored = json.loads(Path(str(path) + ".lock").read_text())["predictions"]["clv"]
+    assert stored["as_of"] == AS_OF.isoformat() and stored["bgnbd"]["converged"]
+    model = segdsl.load(path)
+    params = dict(model.ir.features["clv_alive"].expr.fit)
+    assert params["r"] == stored["bgnbd"]["r"] and params["p"] == stored["gamma_gamma"]["p"]
+
+    class P:
+        pass
+
+    fit = P()
+    fit.__dict__.update(params)
+    got = fetch(model, db)
+    rows = [r for r in got.values() if r["clv_age"] is not None]
+    x = np.array([float(r["clv_frequency"]) for r in rows])
+    tx = np.array([r["clv_recency"] / 7 for r in rows])
+    T = np.array([r["clv_age"] / 7 for r in rows])
+    m = np.array([r["clv_monetary"] if r["clv_monetary"] is not None else 0.0 for r in rows])
+    horizon = 365.25 / 7
+    want = {
+        "clv_alive": formulas.p_alive(fit, x, tx, T),
+        "clv_purchases": formulas.expected_purchases(fit, horizon, x, tx, T),
+        "clv_spend": formulas.expected_spend(fit, x, m),
+        "clv_value": formulas.expected_value(fit, fit, x, tx, T, m, 12, 4.345),
+    }
+    for column, values in want.items():
+        engine = np.array([r[column] for r in rows], dtype=float)
+        assert np.all(np.isfinite(engine)), column
+        # this fit has a = 1.01, where 1 − G of expected purchases keeps only a hundredth of G's digits
+        np.testing.assert_allclose(engine, values, rtol=1e-9, atol=1e-300, err_msg=column)
+    # the segment and the tiers read the scores
+    for r in rows:
+        assert r["valuable_at_risk"] == (r["clv_alive"] < 0.5 and r["revenue"] > 200)
+
+
+def test_run_without_a_lock_fits_and_says_so(shop, tmp_path) -> None:
+    folder, db, _, _ = shop
+    path = write_model(tmp_path)
+    result = CliRunner().invoke(app, ["run", str(path), "--db", str(db), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    assert "note[SEG336]: `clv` fitted on this data (no lock file): r = " in result.output
+    assert not Path(str(path) + ".lock").exists()
+
+
+def test_a_stale_lock_is_a_warning_naming_both(shop, tmp_path) -> None:
+    folder, db, _, _ = shop
+    path = write_model(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(app, ["fit", str(path), "--db", str(db), "--as-of", "2026-06-30"]).exit_code == 0
+    result = runner.invoke(app, ["run", str(path), "--db", str(db), "--as-of", "2026-06-30"])
+    assert result.exit_code == 0 and "SEG331" not in result.output
+    result = runner.invoke(app, ["run", str(path), "--db", str(db), "--as-of", "2026-05-31"])
+    assert result.exit_code == 0, result.output
+    assert "warning[SEG331]: the stored fit of `clv` is stale: as_of 2026-06-30 → 2026-05-31; data sha256:" \
+        in result.output
+
+
+def test_compile_embeds_the_stored_parameters(shop, tmp_path) -> None:
+    folder, db, _, _ = shop
+    path = write_model(tmp_path)
+    assert CliRunner().invoke(app, ["fit", str(path), "--db", str(db), "--as-of", "2026-06-30"]).exit_code == 0
+    stored = json.loads(Path(str(path) + ".lock").read_text())["predictions"]["clv"]
+    sql = segdsl.load(path).sql(dialect="postgres")
+    assert repr(math.log(stored["bgnbd"]["a"])) in sql  # ln a, a constant of P(alive)
+    # a changed unit is another definition: its parameters are not reused
+    path.write_text(MODEL.replace("unit: 1 week", "unit: 1 day"))
+    with pytest.raises(SegError) as info:
+        segdsl.load(path).sql()
+    assert info.value.diagnostics[0].code == "SEG330"
+
+
+def test_too_few_customers_is_coded_with_the_counts(shop, tmp_path) -> None:
+    folder, db, _, _ = shop
+    path = write_model(tmp_path)
+    result = CliRunner().invoke(app, ["fit", str(path), "--db", str(db), "--as-of", "2025-01-03"])
+    assert result.exit_code == 1, result.output
+    assert "error[SEG332]: cannot fit `clv`: BG/NBD needs at least 10 customers, 3 of them with repeat purchases; " \
+           "the data has" in result.output
+    assert not Path(str(path) + ".lock").exists()
+
+
+def test_damaged_lock_is_coded(tmp_path) -> None:
+    path = write_model(tmp_path)
+    Path(str(path) + ".lock").write_text("{not json")
+    with pytest.raises(SegError) as info:
+        segdsl.load(path)
+    assert info.value.diagnostics[0].code == "SEG334"
+
+
+def test_matches_the_reference_evaluator(shop, tmp_path) -> None:
+    """Fitted by `run` on DuckDB and by the reference on its own summary: the same members and values."""
+    from tests.sql.test_equivalence import compare_results
+
+    folder, db, customers, orders = shop
+    path = write_model(tmp_path)
+    tables = {"customers": [{"customer_id": c, "signup_date": s} for c, s in customers],
+              "orders": [{"customer_id": c, "ordered_at": t, "amount": a} for c, t, a in orders]}
+    con = duckdb.connect(str(db), read_only=True)
+    for as_of in (AS_OF, dt.date(2026, 1, 15)):
+        compare_results(segdsl.load(path), tables, as_of, None, f"as of {as_of}", connection=con)
+    con.close()
