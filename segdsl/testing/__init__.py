@@ -7,5 +7,6 @@ comparison of its expectations (`runner`), coverage (`coverage`), tests
 written from a database (`create`) and the reports of a run as text, JSON,
 JUnit XML and GitHub annotations (`output`).
 
-May import: segdsl.lang, segdsl.semantic, segdsl.sql, segdsl.engines.
+May import: segdsl.lang, segdsl.semantic, segdsl.sql, segdsl.engines, segdsl.predict (the parameters stored
+beside a model, for its predictions).
 """

@@ -128,7 +128,7 @@ def main_tests(program: Program) -> tuple[t.Test, ...]:
 def membership(prepared: Prepared, program: Program, engine: Engine) -> tuple[m.CheckedModel, FixtureEngine,
                                                                               dict[object, dict[str, object]]]:
     """The model's answer on the fixtures: every member's row of the membership, by key."""
-    ir = check(program.files, prepared.schemas, program.sources)
+    ir = with_stored_fits(check(program.files, prepared.schemas, program.sources), program)
     fixtures = FixtureEngine(engine, prepared.tables, prepared.schemas)
     opts = Options(engine.dialect, prepared.as_of, prepared.params, source=fixtures.source,
                    schemas=prepared.schemas)
@@ -147,6 +147,21 @@ def membership(prepared: Prepared, program: Program, engine: Engine) -> tuple[m.
         values = {n: normalise(v, types.get(n, T.ANY)) for n, v in zip(names, row)}
         by_key[values[ir.entity.key]] = values
     return ir, fixtures, by_key
+
+
+def with_stored_fits(ir: m.CheckedModel, program: Program) -> m.CheckedModel:
+    """Predictions scored with the parameters stored beside the files that define them (MODEL.seg.lock):
+    a test never fits on its few rows, so a prediction without stored parameters stays an error (SEG330)."""
+    if not getattr(ir, "predictions", None):
+        return ir
+    from ..predict.lock import bind_stored, lock_path, read_lock
+
+    stored: dict = {}
+    for f in program.files:
+        path = lock_path(f.path)
+        if Path(path).is_file():
+            stored.update(read_lock(path))
+    return bind_stored(ir, stored)[0] if stored else ir
 
 
 def members_of(ir: m.CheckedModel, subject: tuple[s.Name, ...], rows: dict[object, dict[str, object]]) -> set:

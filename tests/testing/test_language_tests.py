@@ -338,3 +338,28 @@ def test_coverage_lists_what_no_test_expects(tmp_path: Path):
     data = json.loads(cli("test", str(path), "--coverage", "--format", "json").stdout)["coverage"]
     assert (data["total"], data["covered"]) == (5, 3)
     assert {i["name"] for i in data["not_covered"]} == {"vip_test.a", "vip_test.b"}
+
+
+def test_create_writes_a_test_from_real_data_that_passes(tmp_path: Path):
+    import duckdb
+
+    db = tmp_path / "shop.duckdb"
+    con = duckdb.connect(str(db))
+    con.execute("CREATE TABLE customers AS SELECT * FROM (VALUES (1, DATE '2024-01-01', 'Kraków'), "
+                "(2, DATE '2025-01-01', 'Łódź'), (3, DATE '2025-01-01', 'Gdańsk')) t(customer_id, signup_date, city)")
+    con.execute("CREATE TABLE orders AS SELECT * FROM (VALUES (1, TIMESTAMP '2026-06-01 10:00', 900.0), "
+                "(1, TIMESTAMP '2026-06-20 10:00', 300.5), (2, TIMESTAMP '2025-01-01 10:00', 5000.0), "
+                "(3, TIMESTAMP '2026-06-01 10:00', 1.0)) t(customer_id, ordered_at, amount)")
+    con.close()
+    model = write(tmp_path, MODEL.replace('"customers"', '"customers"'))
+    result = cli("test", str(model), "--create", "from_shop", "--member", "1", "--member", "2", "--db", str(db),
+                 "--as-of", "2026-06-30")
+    assert result.exit_code == 0, result.stderr
+    block = result.stdout
+    assert "as_of @2026-06-30" in block and "expect vip = [1]" in block and "expect tier.big = [1, 2]" in block
+    assert "3," not in block  # only the members asked for
+    assert "1, @2026-06-20T10:00, 300.5" in block
+    model.write_text(MODEL + "\n" + block, encoding="utf-8")
+    assert cli("test", str(model)).exit_code == 0
+    absent = cli("test", str(model), "--create", "x", "--member", "9", "--db", str(db), "--as-of", "2026-06-30")
+    assert absent.exit_code == 2 and "no member of `customers` has customer_id 9" in absent.stderr

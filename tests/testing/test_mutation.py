@@ -13,6 +13,15 @@ from segdsl.testing.runner import run_files
 from tests.support.paths import EXAMPLES
 from tests.testing.mutants import mutants
 
+# Mutants no fixture of a reviewable size can tell apart, by model: (line text, before → after) and why.
+EQUIVALENT = {
+    "predicted_value.seg": {
+        ("top_5  = value_rank >= 96", ">="): "a rank of 96 among 100 quantiles needs a hundred members",
+        ("top_20 = value_rank >= 81", ">="): "likewise",
+        ("clv.alive < 0.5", "<"): "a predicted probability equals 0.5 exactly on no data",
+        ("clv.purchases >= 1", ">="): "a predicted number of purchases equals 1 exactly on no data",
+    },
+}
 MODELS = sorted(p for p in EXAMPLES.glob("*.seg") if mutants(p.read_text(encoding="utf-8")))
 
 
@@ -30,13 +39,20 @@ def test_mutants_are_made():
 
 @pytest.mark.parametrize("model", MODELS, ids=lambda p: p.name)
 def test_every_mutant_of_an_example_fails_its_tests(model: Path, tmp_path: Path):
-    for f in EXAMPLES.glob("*.seg"):
-        shutil.copy(f, tmp_path)
+    for f in EXAMPLES.iterdir():  # the models, and the fitted parameters beside them
+        if f.is_file():
+            shutil.copy(f, tmp_path)
     copy = tmp_path / model.name
     assert not _failed(copy), "the example's own tests must pass first"
     survivors = []
+    lines = model.read_text(encoding="utf-8").split("\n")
+    equivalent = EQUIVALENT.get(model.name, {})
+    killed = 0
     for mutant in mutants(model.read_text(encoding="utf-8")):
+        if any(text in lines[mutant.line - 1] and mutant.before == op for text, op in equivalent):
+            continue
+        killed += 1
         copy.write_text(mutant.text, encoding="utf-8")
         if not _failed(copy):
             survivors.append(mutant.describe())
-    assert not survivors, f"{model.name}: no shipped test notices {survivors}"
+    assert killed and not survivors, f"{model.name}: no shipped test notices {survivors}"

@@ -210,6 +210,12 @@ def test_(
                                  "expectation, condition by condition, as `segdsl explain` does."),
     coverage: bool = typer.Option(False, "--coverage", help="Also list the segments, cases and holdout arms that "
                                   "no test expects any member in or out of."),
+    create: Optional[str] = typer.Option(None, "--create", help="Write a test of this name from real data instead: "
+                                         "the rows of the --member keys and their current membership."),
+    member: Optional[List[str]] = typer.Option(None, "--member", "-m", help="With --create: a member's key "
+                                               "(repeatable)."),
+    db: Optional[Path] = typer.Option(None, "--db", help="With --create: the DuckDB database holding the data."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="With --create: the date of the test (default: today)."),
 ) -> None:
     """Run the tests written in .seg files: fixtures in, expected members out.
 
@@ -229,12 +235,17 @@ def test_(
       segdsl test models/ --target postgresql://ci@db/shop
 
       segdsl test examples/ --coverage
+
+      segdsl test retail.seg --create vip_regulars --member 42 --member 77 --db shop.duckdb --as-of 2026-06-30
     """
 
     def body() -> None:
         from ..test_command import TestOptions, test_paths
         from ...testing import output as report
 
+        if create is not None:
+            sys.stdout.write(_create_test(list(files), create, list(member or []), db, target, as_of))
+            return
         run = test_paths(list(files), TestOptions(target=target, fmt=fmt, explain=explain, names=tuple(name or ())))
         run.coverage = coverage
         if fmt == "text":
@@ -246,6 +257,29 @@ def test_(
         raise typer.Exit(run.exit_code())
 
     _guard(body)
+
+
+def _create_test(files: list[Path], name: str, members: list[str], db: Path | None, target: str | None,
+                 as_of: str | None) -> str:
+    """A test block from real data (segdsl test --create)."""
+    from ...lang.diagnostics import error
+    from ...semantic.params import parse_as_of
+    from ...testing.create import create_test
+    from ..api import load
+
+    if len(files) != 1 or not files[0].is_file():
+        raise error("SEG309", "--create writes a test for one model file", None, "name one .seg file")
+    if not members:
+        raise error("SEG309", "--create needs the members to take the rows of", None, "add --member KEY, once per member")
+    if db is not None and target is not None:
+        raise error("SEG309", "give --db or --target, not both", None, "--db PATH is --target duckdb:///PATH")
+    if not name.isidentifier():
+        raise error("SEG309", f"`{name}` cannot name a test", None, "a test name is a word: vip_regulars")
+    date = parse_as_of(as_of)
+    model = load(files[0])
+    with _open_engine(model.root, db, target) as engine:
+        where = target and engine.describe() or (str(db) if db else "the model's data files")
+        return create_test(model.program, model.ir, engine, name, members, date, where)
 
 
 @app.command("compile")
