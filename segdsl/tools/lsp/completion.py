@@ -123,7 +123,7 @@ def _strip_strings(line: str) -> str:
 
 
 def _names(visible: dict[str, Definition], columns: dict[str, dict[str, str]]) -> list[Item]:
-    from ...semantic.checker import FUNCTIONS
+    from ...semantic.expressions import FUNCTIONS
 
     out: list[Item] = []
     entity = next((d.key for d in visible.values() if d.kind == "entity"), None)
