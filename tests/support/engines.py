@@ -641,6 +641,12 @@ def loaded_engines(request: pytest.FixtureRequest, engine_folder: Path) -> Itera
 def engine(request: pytest.FixtureRequest, loaded_engines: dict[str, Engine], engine_folder: Path) -> Engine:
     """The engine named by the test's `engine_name` parameter, with the corpus loaded."""
     name = request.param if hasattr(request, "param") else request.getfixturevalue("engine_name")
+    return loaded(name, request, loaded_engines, engine_folder)
+
+
+def loaded(name: str, request: pytest.FixtureRequest, loaded_engines: dict[str, Engine],
+           engine_folder: Path) -> Engine:
+    """The engine `name` with the corpus loaded: the session's, created on first use."""
     if name not in loaded_engines:
         started = time.perf_counter()
         e = _make(name, request, engine_folder)
