@@ -93,6 +93,15 @@ def _params(values: list[str] | None) -> dict[str, str]:
 
 
 
+def _db_or_target(db: Path | None, target: str | None) -> None:
+    """--db and --target name the same thing (where the data lives): refuse both at once, before any work."""
+    if target is not None and db is not None:
+        from ..lang.diagnostics import error
+
+        raise error("SEG312", "--db and --target cannot be combined", None,
+                    "a DuckDB database is a target too: --target duckdb:///path.duckdb")
+
+
 def _open_engine(root: Path, db: Path | None, url: str | None, bindings: dict[str, str] | None = None,
                  write: bool = False):
     """The engine for commands reading data: a target URL, a DuckDB file, or DuckDB in memory."""

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import _bindings, _guard, _open_engine, _params, app, out
+from ..cli import _bindings, _db_or_target, _guard, _open_engine, _params, app, out
 
 
 @app.command("export")
@@ -53,9 +53,7 @@ def export_(
         from ..api import load
         from ...lang.diagnostics import error
 
-        if target is not None and db is not None:
-            raise error("SEG312", "--db and --target cannot be combined", None,
-                        "a DuckDB database is a target too: --target duckdb:///path.duckdb")
+        _db_or_target(db, target)
         if (store is None) != (since is None):
             raise error("SEG325", "diff mode needs both --store and --since", None,
                         "--store names the history, --since the snapshot's date")

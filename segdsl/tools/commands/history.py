@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import _bindings, _guard, _open_engine, _params, _progress, app, out
+from ..cli import _bindings, _db_or_target, _guard, _open_engine, _params, _progress, app, out
 from .running import _print_summary
 
 
@@ -49,11 +49,8 @@ def snapshot(
         from ...activation import history as hist
         from ...activation.store import parse_store
         from ..api import load, parse_as_of
-        from ...lang.diagnostics import error
 
-        if target is not None and db is not None:
-            raise error("SEG312", "--db and --target cannot be combined", None,
-                        "a DuckDB database is a target too: --target duckdb:///path.duckdb")
+        _db_or_target(db, target)
         spec = parse_store(store)
         date = parse_as_of(as_of)
         model = load(file)

@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import _bindings, _guard, _open_engine, _params, app
+from ..cli import _bindings, _db_or_target, _guard, _open_engine, _params, app
 
 
 @app.command()
@@ -38,13 +38,10 @@ def fit(
     """
 
     def body() -> None:
-        from ...lang.diagnostics import error
         from ..api import load, parse_as_of
         from ..fit_command import fit_model, render
 
-        if target is not None and db is not None:
-            raise error("SEG312", "--db and --target cannot be combined", None,
-                        "a DuckDB database is a target too: --target duckdb:///path.duckdb")
+        _db_or_target(db, target)
         date = parse_as_of(as_of)
         model = load(file)
         engine = _open_engine(model.root, db, target, _bindings(bind))

@@ -8,7 +8,8 @@ from typing import List, Optional
 
 import typer
 
-from ..cli import _bindings, _document_path, _guard, _open_engine, _params, _progress, _write_document, app, err, out
+from ..cli import (_bindings, _db_or_target, _document_path, _guard, _open_engine, _params,
+                   _progress, _write_document, app, err, out)
 
 
 @app.command()
@@ -49,9 +50,7 @@ def run(
     def body() -> None:
         from ...lang.diagnostics import error
 
-        if target is not None and db is not None:
-            raise error("SEG312", "--db and --target cannot be combined", None,
-                        "a DuckDB database is a target too: --target duckdb:///path.duckdb")
+        _db_or_target(db, target)
         if output is not None and output.startswith("table:") and target is None:
             raise error("SEG307", f"`{output}` needs a target to write to", None,
                         "name the database with --target (for DuckDB: --target duckdb:///path.duckdb)")
