@@ -119,7 +119,8 @@ def _compile(engine: str, loaded: loaders.Loaded, duck) -> str:
 
 
 def measure(bench, ds, engine: str) -> None:
-    from .runner import AS_OF, REPO, Row, _fmt_bytes, _lit, compiled, connect, median, run_process, size_label
+    from .runner import AS_OF, REPO, _lit, compiled, connect
+    from .measure import Row, _fmt_bytes, median, run_process, size_label
 
     size = size_label(ds.customers)
     name = NAMES[engine]
@@ -220,7 +221,7 @@ def measure(bench, ds, engine: str) -> None:
 
 def goals(ratios: dict) -> list[tuple[str, str, bool | None]]:
     """The goals of case 12, judged at 1 M with the smaller sizes shown."""
-    from .runner import _fmt_bytes, size_label
+    from .measure import _fmt_bytes, size_label
 
     got = ratios.get("engines") or {}
     by_engine: dict[str, list[dict]] = {}

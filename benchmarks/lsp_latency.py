@@ -31,7 +31,8 @@ GOAL_COMPLETION = 0.05  # seconds for a completion
 
 def run(bench) -> None:
     """Case 9 of `python -m benchmarks`: this module in a process of its own, its medians as rows."""
-    from .runner import REPO, Row, run_process
+    from .runner import REPO
+    from .measure import Row, run_process
 
     repeat = max(bench.args.repeat, 5)
     p = run_process([sys.executable, "-m", "benchmarks.lsp_latency", str(FEATURES), str(SEGMENTS), str(repeat)],

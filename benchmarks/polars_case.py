@@ -37,7 +37,8 @@ def _segdsl_args(db: Path, out: Path) -> list[str]:
 
 
 def run(bench: Bench, ds: data_sets.DataSet) -> None:
-    from .runner import AS_OF, REPO, Row, _fmt_bytes, _lit, run_process, shop_database, size_label
+    from .runner import AS_OF, REPO, _lit, shop_database
+    from .measure import Row, _fmt_bytes, run_process, size_label
 
     size = size_label(ds.customers)
     try:
@@ -83,7 +84,8 @@ def run(bench: Bench, ds: data_sets.DataSet) -> None:
 def fixed_cost(bench: Bench) -> None:
     """`segdsl run` of the shop model over one customer: what every run pays before the engine works."""
     from . import data as data_sets
-    from .runner import REPO, Row, run_process, shop_database
+    from .runner import REPO, shop_database
+    from .measure import Row, run_process
 
     ds = data_sets.ensure(bench.data_root, 1, bench.args.seed, say=bench.say)
     db = shop_database(ds)

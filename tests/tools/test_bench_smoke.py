@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 
-from benchmarks import runner  # noqa: E402
+from benchmarks import measure, runner  # noqa: E402
 
 HAVE_PANDAS = importlib.util.find_spec("pandas") is not None
 HAVE_SPARK = importlib.util.find_spec("pyspark") is not None and shutil.which("java") is not None
@@ -114,8 +114,8 @@ def test_trait_aggregates_equal_the_hand_written_sql(tmp_path: Path) -> None:
 
 
 def test_sizes_parse() -> None:
-    assert runner.parse_size("100k") == 100_000
-    assert runner.parse_size("1m") == 1_000_000
-    assert runner.parse_size("10M") == 10_000_000
-    assert runner.parse_size("2500") == 2500
-    assert runner.size_label(10_000_000) == "10 M" and runner.size_label(100_000) == "100 k"
+    assert measure.parse_size("100k") == 100_000
+    assert measure.parse_size("1m") == 1_000_000
+    assert measure.parse_size("10M") == 10_000_000
+    assert measure.parse_size("2500") == 2500
+    assert measure.size_label(10_000_000) == "10 M" and measure.size_label(100_000) == "100 k"
