@@ -112,3 +112,21 @@ def test_unknown_engine_is_refused() -> None:
     with pytest.raises(SystemExit):
         runner.parse_args(["--engines", "oracle"])
     assert runner.parse_args(["--engines", "mariadb,chdb"]).engines == ["mysql", "clickhouse"]
+
+
+def test_a_goal_of_every_engine_is_met_only_when_every_engine_ran_at_1m() -> None:
+    def entry(n: int, command: float) -> dict:
+        return {"n": n, "command": command, "sql": 1.0, "hand": 1.0, "rss": 100, "equal": True}
+
+    everyone = {f"{e} 1 M": entry(1_000_000, 1.1) for e in engines_case.NAMES}
+    first = engines_case.goals({"engines": everyone})[0]
+    assert first[0].startswith("12a.") and first[2] is True
+
+    two = {"postgres 1 M": entry(1_000_000, 1.1), "sqlite 100 k": entry(100_000, 1.1),
+           "clickhouse 1 M": entry(1_000_000, 1.2)}
+    name, figure, met = engines_case.goals({"engines": two})[0]
+    assert met is None
+    assert "not measured at 1 M: MariaDB, SQLite, Spark local" in figure
+
+    over = {**two, "postgres 1 M": entry(1_000_000, 1.5)}
+    assert engines_case.goals({"engines": over})[0][2] is False
