@@ -56,8 +56,18 @@ WITH o AS (
   LEFT JOIN o ON o.customer_id = c.customer_id
   LEFT JOIN carts k ON k.customer_id = c.customer_id
   WHERE c.signup_date IS NULL OR c.signup_date <= DATE '{as_of}'
-), s AS (
-  SELECT *,
+{windows_and_membership(DUCKDB_BUCKET)}"""
+
+
+# The holdout bucket of vip_test on DuckDB: the first 32 bits of md5(seed:key) modulo 10000.
+DUCKDB_BUCKET = "('0x' || md5('spring-2026:' || customer_id::VARCHAR)[1:8])::BIGINT % 10000"
+
+
+def windows_and_membership(bucket: str) -> str:
+    """The query's tail from the member rows `m` on, the same on every engine but for the holdout
+    bucket: one NTILE per distinct ordering, then the segments, segmentations and RFM cases."""
+    return f"""), s AS (
+  SELECT m.*,
          coalesce(recency > 180, false) AS lapsed,
          CASE WHEN revenue IS NOT NULL
               THEN ntile(5) OVER (PARTITION BY revenue IS NULL ORDER BY revenue, customer_id) END AS tier,
@@ -85,11 +95,10 @@ SELECT customer_id, revenue, order_count, first_order, last_order, recency, age,
             WHEN rfm_f + tier >= 6 THEN 'at_risk'
             WHEN rfm_r = 2 THEN 'hibernating'
             ELSE 'lost' END AS rfm,
-       CASE WHEN vip THEN CASE WHEN ('0x' || md5('spring-2026:' || customer_id::VARCHAR)[1:8])::BIGINT % 10000 < 9000
+       CASE WHEN vip THEN CASE WHEN {bucket} < 9000
                                THEN 'treatment' ELSE 'control' END END AS vip_test,
        rfm_r, rfm_f, tier AS rfm_m
-FROM s
-"""
+FROM s"""
 
 
 def floor_sql(orders: str = "orders") -> str:

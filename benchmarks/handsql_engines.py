@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+from .handsql import windows_and_membership
+
 DIALECTS = ("postgres", "mysql", "sqlite", "clickhouse", "spark")
 CITIES = ("Warszawa", "Kraków", "Москва", "Łódź")
 
@@ -132,37 +134,5 @@ WITH o AS (
   LEFT JOIN o ON o.customer_id = c.customer_id
   LEFT JOIN carts k ON k.customer_id = c.customer_id
   WHERE c.signup_date IS NULL OR c.signup_date <= {_date(d, as_of)}
-), s AS (
-  SELECT m.*,
-         coalesce(recency > 180, false) AS lapsed,
-         CASE WHEN revenue IS NOT NULL
-              THEN ntile(5) OVER (PARTITION BY revenue IS NULL ORDER BY revenue, customer_id) END AS tier,
-         CASE WHEN recency IS NOT NULL
-              THEN ntile(5) OVER (PARTITION BY recency IS NULL ORDER BY recency DESC, customer_id) END AS rfm_r,
-         ntile(5) OVER (ORDER BY order_count, customer_id) AS rfm_f
-  FROM m
-)
-SELECT customer_id, revenue, order_count, first_order, last_order, recency, age, orders_90d, web_orders,
-       margin, vip, newcomers, lapsed, vip AND lapsed AS vip_at_risk, cart_abandoners, big_cities,
-       CASE WHEN newcomers THEN 'new' WHEN orders_90d >= 3 THEN 'loyal' WHEN lapsed THEN 'inactive'
-            WHEN order_count = 0 THEN 'prospect' ELSE 'occasional' END AS lifecycle,
-       CASE WHEN age IS NULL THEN NULL WHEN age < 18 THEN '<18' WHEN age < 25 THEN '18-24'
-            WHEN age < 35 THEN '25-34' WHEN age < 50 THEN '35-49' WHEN age < 65 THEN '50-64'
-            ELSE '65+' END AS age_band,
-       tier AS spend_tier,
-       CASE WHEN rfm_r IS NULL OR tier IS NULL THEN NULL
-            WHEN rfm_r = 5 THEN CASE WHEN rfm_f + tier >= 8 THEN 'champions'
-                                     WHEN rfm_f + tier >= 4 THEN 'potential_loyalist' ELSE 'new_customers' END
-            WHEN rfm_r = 4 THEN CASE WHEN rfm_f + tier >= 8 THEN 'loyal'
-                                     WHEN rfm_f + tier >= 4 THEN 'potential_loyalist' ELSE 'promising' END
-            WHEN rfm_r = 3 THEN CASE WHEN rfm_f + tier >= 8 THEN 'loyal'
-                                     WHEN rfm_f + tier >= 6 THEN 'need_attention' ELSE 'about_to_sleep' END
-            WHEN rfm_f + tier = 10 THEN 'cant_lose_them'
-            WHEN rfm_f + tier >= 6 THEN 'at_risk'
-            WHEN rfm_r = 2 THEN 'hibernating'
-            ELSE 'lost' END AS rfm,
-       CASE WHEN vip THEN CASE WHEN {_bucket(d, "customer_id", "spring-2026")} < 9000
-                               THEN 'treatment' ELSE 'control' END END AS vip_test,
-       rfm_r, rfm_f, tier AS rfm_m
-FROM s{settings}
+{windows_and_membership(_bucket(d, "customer_id", "spring-2026"))}{settings}
 """
