@@ -556,6 +556,15 @@ def _fifteen_digits(value: Any) -> Any:
     return value
 
 
+def written(ir: m.CheckedModel, feature: str) -> str:
+    """A feature as the model writes it: a prediction's part is `clv.value`, not its column `clv_value`."""
+    for p in ir.predictions.values():
+        for part, name in p.features:
+            if name == feature:
+                return f"{p.name}.{part}"
+    return feature
+
+
 def profile_report(engine: ReportQueries, ir: m.CheckedModel, r: m.Report, categorical: list[str], numeric: list[str]
                    ) -> ReportResult:
     seg = r.subjects[0]
@@ -586,7 +595,8 @@ def profile_report(engine: ReportQueries, ir: m.CheckedModel, r: m.Report, categ
         found = {int(g): v for g, v in medians(engine, inside_flag, numeric).items()}
         none = [None] * len(numeric)
         result.blocks.append(Table("Medians", ["feature", f"in {seg}", "outside"], ["text", "num", "num"],
-                                   [[n, found.get(1, none)[i], found.get(0, none)[i]] for i, n in enumerate(numeric)]))
+                                   [[written(ir, n), found.get(1, none)[i], found.get(0, none)[i]]
+                                    for i, n in enumerate(numeric)]))
     result.stats = {"inside": inside, "population": total}
     return result
 

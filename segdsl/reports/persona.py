@@ -27,7 +27,7 @@ from sqlglot import exp
 from ..semantic import model as m
 from ..sql.aggregates import count_where
 from .compute import (NONE_LABEL, Bars, Measure, ReportQueries, ReportResult, Table, _dim, _label, _labelled, _q,
-                      _share, _values, medians)
+                      _share, _values, medians, written)
 
 MAX_VALUES = 30  # a descriptive column or feature with more values is not a category
 MIN_SHARE = 0.05  # a trait held by fewer members of the case says little about it
@@ -145,7 +145,8 @@ def persona_report(engine: ReportQueries, ir: m.CheckedModel, r: m.Report, measu
         if numeric:
             here = typical.get(case, [None] * len(numeric))
             card.blocks.append(Table("Typical values (medians)", ["feature", "here", "all members"],
-                                     ["text", "num", "num"], [[n, here[i], overall[i]] for i, n in enumerate(numeric)]))
+                                     ["text", "num", "num"],
+                                     [[written(ir, n), here[i], overall[i]] for i, n in enumerate(numeric)]))
         for name, (groups, counts, of_all) in mixes.items():
             card.blocks.append(Table(f"{name} mix", ["group", "share here", "share of all", "index", "members"],
                                      ["text", "pct", "pct", "index", "int"],

@@ -212,3 +212,19 @@ def test_persona_takes_a_segmentation_or_a_segment():
     text = MODEL + "report needs = persona of lifecycle measure revenue\n"
     assert format_text(format_text(text)) == format_text(text)
     assert "report needs = persona of lifecycle measure revenue" in format_text(text)
+
+
+def test_persona_cards_show_predicted_value_as_the_model_writes_it(demo_db) -> None:
+    """With a prediction in the model, each card's medians include its parts (`clv.value`, …), equal to
+    the medians of the members' scores that `run` writes."""
+    model = segdsl.load(EXAMPLES / "predicted_value.seg")
+    persona = model.report(db=demo_db, as_of=AS_OF, adhoc=["persona of value_tier"])[0]
+    members = model.run(db=demo_db, as_of=AS_OF).arrow().read_all().to_pylist()
+    for case in model.ir.segmentations["value_tier"].labels:
+        here = [x for x in members if x["value_tier"] == case]
+        typical = {r[0]: r[1:] for r in block(cards(persona)[f"value_tier: {case}"], "Typical values").rows}
+        assert "clv_value" not in typical
+        for part in ("value", "alive", "purchases"):
+            column = [x[f"clv_{part}"] for x in here if x[f"clv_{part}"] is not None]
+            everyone = [x[f"clv_{part}"] for x in members if x[f"clv_{part}"] is not None]
+            assert typical[f"clv.{part}"] == [approx(median(column)), approx(median(everyone))], (case, part)
