@@ -2,7 +2,8 @@
 
 The model reads the CDNOW transactions (tests/oracles/cdnow_sample.txt) with lifetimes' parameters in
 its lock file; every engine computes the summary and the four predictions in SQL, and each value must
-equal lifetimes' (1e-6 relative, as on DuckDB in test_predict_cdnow) and the summary exactly.
+equal lifetimes' (1e-6 relative, as on DuckDB in test_predict_cdnow) and the summary exactly; and
+`segdsl fit` on each engine, from that engine's grouped summary, finds lifetimes' parameters.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 import segdsl
 from segdsl.predict.fit import BGNBDFit, GammaGammaFit
+from segdsl.tools.fit_command import fit_model
 from segdsl.predict.lock import StoredFit, definition_fingerprint, lock_path, write_lock
 from tests.predict.test_predict_cdnow import AS_OF, ORACLES, oracle
 from tests.support.conformance.data import Table
@@ -55,8 +57,15 @@ def test_cdnow_predictions_on_every_engine(engine_name: str, engine, tmp_path) -
     target = engine.target()
     try:
         got = segdsl.load(path).run_on(target, as_of=AS_OF, bindings=engine.bindings).read_all().to_pylist()
+        # `segdsl fit` on this engine: its grouped summary gives lifetimes' optimum
+        fitted = fit_model(segdsl.load(path), target, AS_OF, write=False).fits["p39"]
     finally:
         target.close()
+    for k in ("r", "alpha", "a", "b"):
+        assert getattr(fitted.bgnbd, k) == pytest.approx(lt["bgnbd"][k], rel=1e-4), (engine_name, k)
+    for k in ("p", "q", "v"):
+        assert getattr(fitted.gamma_gamma, k) == pytest.approx(lt["gamma_gamma"][k], rel=1e-4), (engine_name, k)
+    assert (fitted.bgnbd.customers, fitted.bgnbd.repeat_customers) == (2357, 946), engine_name
     members = {r["id"]: r for r in got}
     want = oracle()
     assert set(members) == set(want), engine_name
