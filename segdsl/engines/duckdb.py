@@ -362,7 +362,6 @@ class DuckDBEngine(Engine):
             exp.PropertyEQ(this=exp.var("columns"), expression=types)]))
 
 
-
     def swap(self, new: exp.Table, table: exp.Table) -> None:
         self.con.execute("BEGIN TRANSACTION")
         try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-from ..lang.diagnostics import SegError, error, reason
+from ..lang.diagnostics import SegError, error
 
 # the engines' words for an integer that does not fit (not dates out of range, not text too long)
 _OVERFLOW = re.compile("|".join([

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 
 from . import model as m
 from ..lang import syntax as s
-from ..lang.comments import Ignore, ignores, scan
+from ..lang.comments import ignores, scan
 from .config import RANK, Config
 from ..lang.diagnostics import Diagnostic, SourceCache, Span
 from .model import T

@@ -94,7 +94,6 @@ def paren(x: exp.Expression) -> exp.Expression:
     return exp.Paren(this=x) if isinstance(x, (exp.And, exp.Or, exp.Not)) else x
 
 
-
 class ExpressionCompiler:
     """Writes the model's expressions for one query: its plan, its options, its dialect."""
 

@@ -362,7 +362,6 @@ class Writer:
         return exp.Case(ifs=[exp.If(this=col(self.plan.columns.definition(d.segment), P), true=split)])
 
 
-
 def _plain(v: float) -> int | float:
     return int(v) if float(v).is_integer() else v
 

@@ -197,7 +197,7 @@ def _check_one(program: Program, options: CheckOptions, config: cfg.Config, sche
     if data.wanted:
         target = data.open(root)
         from_engine(found, srcs, _describe(target), lambda src: True,
-                    lambda src: f"the database" if not src.is_file else src.source)
+                    lambda src: "the database" if not src.is_file else src.source)
     elif any(src.is_file and (root / src.source).is_file() for src in srcs):
         target = data.open(root)
         from_engine(found, srcs, _describe(target), lambda src: src.is_file and (root / src.source).is_file(),
@@ -264,8 +264,6 @@ def _describe(target: Engine) -> Describe:
                 from None
 
     return describe
-
-
 
 
 __all__ = ["CheckOptions", "Result", "FileResult", "check_paths", "configured_data", "with_configured_data",

@@ -32,6 +32,7 @@ app = typer.Typer(
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
+
 def _report(exc: SegError) -> int:
     """Print diagnostics; the exit code: 2 for bad usage, 1 for problems in a model."""
     # Plain text, never wrapped: diagnostics are read by people and by CI logs alike.
@@ -85,14 +86,6 @@ def _params(values: list[str] | None) -> dict[str, str]:
     return params
 
 
-
-
-
-
-
-
-
-
 def _db_or_target(db: Path | None, target: str | None) -> None:
     """--db and --target name the same thing (where the data lives): refuse both at once, before any work."""
     if target is not None and db is not None:
@@ -109,14 +102,6 @@ def _open_engine(root: Path, db: Path | None, url: str | None, bindings: dict[st
 
     engine = engines.open_engine(url, root, write=write) if url else engines.open_duckdb(db, root)
     return engine.bind(bindings)
-
-
-
-
-
-
-
-
 
 
 def _bindings(values: list[str] | None) -> dict[str, str]:
@@ -138,12 +123,6 @@ def _progress(engine_name: str):
     if not err.is_terminal or os.environ.get("CI"):
         return nullcontext(None)
     return err.status(f"{engine_name}: starting…")
-
-
-
-
-
-
 
 
 def _document_path(path: Path) -> None:
@@ -169,18 +148,6 @@ def _write_document(path: Path, text: str) -> None:
     except OSError as exc:
         raise error("SEG308", f"cannot write `{path}`: {exc.strerror or exc}", None,
                     "an older file at that path is left as it was") from None
-
-
-
-
-
-
-
-
-
-
-
-
 
 
 # The commands register themselves on `app` (after the helpers above, which they import).

@@ -30,7 +30,6 @@ from ..lang import syntax as s
 from ..semantic.config import Config
 from ..lang.diagnostics import SourceCache, Span, error, reason
 from ..semantic.lints import Finding, snippet, window_reach
-from ..semantic.model import T
 
 if TYPE_CHECKING:
     from ..engines import Engine

@@ -422,8 +422,6 @@ def _normalised(values: tuple, columns: list[str], ir: m.CheckedModel, probe_typ
     return [normalise(v, types.get(c, T.ANY)) for v, c in zip(values, columns)]
 
 
-
-
 def _choose(ir: m.CheckedModel, names: list[str] | None) -> tuple[list[str], list[str]]:
     if not names:
         return list(ir.segments), list(ir.segmentations)

@@ -320,7 +320,6 @@ def test_a_server_store_the_user_cannot_write(model: Path, demo_db: Path, tmp_pa
         my.close()
 
 
-
 def test_a_spark_session_without_a_metastore_keeps_no_store(model: Path, tmp_path: Path) -> None:
     """`--target spark://local[*]` starts a session whose catalog is in memory: a store there would be
     forgotten when segdsl stops it, so it is refused (run in a process of its own, as a user runs it)."""

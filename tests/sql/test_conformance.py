@@ -42,7 +42,6 @@ from segdsl.engines.execution import members as run_members  # noqa: E402
 from tests.support.paths import CORPUS, ROOT
 
 
-
 @dataclass(frozen=True)
 class Case:
     model: str
