@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 
 import datetime as dt
-import os
 import time
 from pathlib import Path
 

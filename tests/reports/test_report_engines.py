@@ -29,7 +29,6 @@ from tests.support.reference import evaluate  # noqa: E402
 from segdsl.reports import render  # noqa: E402
 from segdsl.reports import compute as rep  # noqa: E402
 from segdsl import engines  # noqa: E402
-from segdsl.engines.execution import members as run_members  # noqa: E402
 
 AS_OF = dt.date(2026, 6, 30)
 BEFORE = dt.date(2024, 3, 31)

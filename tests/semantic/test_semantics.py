@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-import pytest
 
 import segdsl
 from tests.support.conformance.compare import rows_of

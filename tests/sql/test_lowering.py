@@ -21,7 +21,6 @@ from tests.support.conformance.compare import assert_same_members  # noqa: E402
 from tests.support.conformance.data import reference_tables  # noqa: E402
 from tests.support.reference import evaluate  # noqa: E402
 from segdsl.sql import dialects as dl  # noqa: E402
-from segdsl import engines  # noqa: E402
 from segdsl.engines.execution import members as run_members  # noqa: E402
 from tests.support.paths import CORPUS
 

@@ -34,7 +34,6 @@ HERE = Path(__file__).parent
 from tests.support.conformance.data import TABLES, Table  # noqa: E402
 
 from segdsl import engines  # noqa: E402
-from segdsl.engines.execution import members as run_members  # noqa: E402
 
 PG_URL = os.environ.get("SEGDSL_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("SEGDSL_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")

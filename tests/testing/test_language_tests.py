@@ -17,12 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from segdsl import engines
-from segdsl.lang import testblocks as t
-from segdsl.lang.diagnostics import SegError
 from segdsl.lang.formatter import format_text
 from segdsl.lang.parser import parse
 from segdsl.lang.syntax import without_spans
-from segdsl.semantic.checker import check
 from segdsl.testing.prepare import prepare
 from segdsl.testing.runner import load, main_tests, membership, run_files
 from segdsl.tools.cli import app

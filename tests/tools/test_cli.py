@@ -6,10 +6,8 @@ import shutil
 from pathlib import Path
 
 import duckdb
-import pytest
 from typer.testing import CliRunner
 
-import segdsl.tools.api
 from segdsl.tools.cli import app
 from tests.support.paths import EXAMPLES
 
