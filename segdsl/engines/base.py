@@ -183,6 +183,20 @@ def unqualified(table: exp.Table) -> str:
     return exp.to_identifier(table.name, quoted=True).sql()
 
 
+def swap_in_transaction(execute: Callable[[str], Any], begin: str, dialect: str, new: exp.Table,
+                        table: exp.Table) -> None:
+    """Replace `table` by `new` in one transaction (engines with transactional DDL): readers see the
+    old table or the new one, and a failure keeps the old one."""
+    execute(begin)
+    try:
+        execute(f"DROP TABLE IF EXISTS {table.sql(dialect)}")
+        execute(f"ALTER TABLE {new.sql(dialect)} RENAME TO {unqualified(table)}")
+        execute("COMMIT")
+    except BaseException:
+        execute("ROLLBACK")
+        raise
+
+
 def need(module: str, extra: str, pip: str | None = None, what: str | None = None):
     """Import a driver; a missing one is SEG314 with the command that installs it."""
     import importlib

@@ -24,7 +24,7 @@ from ..lang.diagnostics import error, reason
 from ..semantic.model import T
 from ..sql.options import OutputColumn
 from .arrow import Cancelled, OutputFailed, Tally, check_output_path, settle, temporary_beside
-from .base import BATCH_ROWS, Engine, in_worker, unqualified, unreachable
+from .base import BATCH_ROWS, Engine, in_worker, swap_in_transaction, unreachable
 from .files import file_relation, nan_as_null
 from .url import TargetURL
 
@@ -361,16 +361,8 @@ class DuckDBEngine(Engine):
             path, exp.PropertyEQ(this=exp.var("header"), expression=exp.true()),
             exp.PropertyEQ(this=exp.var("columns"), expression=types)]))
 
-
     def swap(self, new: exp.Table, table: exp.Table) -> None:
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            self.con.execute(f"DROP TABLE IF EXISTS {table.sql('duckdb')}")
-            self.con.execute(f"ALTER TABLE {new.sql('duckdb')} RENAME TO {unqualified(table)}")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        swap_in_transaction(self.con.execute, "BEGIN TRANSACTION", "duckdb", new, table)
 
     def close(self) -> None:
         if self.owned:

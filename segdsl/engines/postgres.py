@@ -19,7 +19,7 @@ from sqlglot import exp
 from ..sql.options import OutputColumn
 from ..lang.diagnostics import error
 from ..semantic.model import T
-from .base import Engine, cursor_batches, need, unqualified, unreachable
+from .base import Engine, cursor_batches, need, swap_in_transaction, unreachable
 from .url import TargetURL
 
 _TYPES = {16: T.BOOL, 20: T.NUMBER, 21: T.NUMBER, 23: T.NUMBER, 26: T.NUMBER, 700: T.NUMBER, 701: T.NUMBER,
@@ -135,15 +135,7 @@ class PostgresEngine(Engine):
                 pass
 
     def swap(self, new: exp.Table, table: exp.Table) -> None:
-        cur = self.con.cursor()
-        cur.execute("BEGIN")
-        try:
-            cur.execute(f"DROP TABLE IF EXISTS {table.sql('postgres')}")
-            cur.execute(f"ALTER TABLE {new.sql('postgres')} RENAME TO {unqualified(table)}")
-            cur.execute("COMMIT")
-        except BaseException:
-            cur.execute("ROLLBACK")
-            raise
+        swap_in_transaction(self.con.cursor().execute, "BEGIN", "postgres", new, table)
 
     def close(self) -> None:
         if self._adbc is not None:

@@ -18,7 +18,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from ..semantic.model import T
-from .base import RowsEngine, unqualified, unreachable
+from .base import RowsEngine, swap_in_transaction, unreachable
 from .url import TargetURL
 
 
@@ -125,14 +125,7 @@ class SQLiteEngine(RowsEngine):
         self.con.interrupt()
 
     def swap(self, new: exp.Table, table: exp.Table) -> None:
-        self.con.execute(self.begin)
-        try:
-            self.con.execute(f"DROP TABLE IF EXISTS {table.sql('sqlite')}")
-            self.con.execute(f"ALTER TABLE {new.sql('sqlite')} RENAME TO {unqualified(table)}")
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
+        swap_in_transaction(self.con.execute, self.begin, "sqlite", new, table)
 
     def close(self) -> None:
         if self.owned:

@@ -206,7 +206,6 @@ class ExpressionCompiler:
     _x_SegmentRef = _x_FeatureRef
     _x_SegmentationRef = _x_FeatureRef
 
-
     def _x_CaseRef(self, e: m.CaseRef) -> exp.Expression:
         return self.two_valued(exp.EQ(this=col(self.columns.definition(e.owner), P),
                                        expression=exp.Literal.string(e.case)))
