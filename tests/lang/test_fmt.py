@@ -24,7 +24,7 @@ from segdsl.lang.formatter import WIDTH, format_text
 from segdsl.lang.parser import parse
 from segdsl.lang.syntax import without_spans
 
-from tests.sql.test_equivalence import AS_OFS, interesting_dates, models
+from tests.support.randommodels import AS_OFS, interesting_dates, models
 from tests.support.paths import EXAMPLES, ROOT
 
 MODELS = sorted(EXAMPLES.glob("*.seg"))

@@ -267,7 +267,8 @@ def test_static_findings_hold_on_random_models_and_data():
     """Soundness: a segment called empty has no member, an unreachable case no member, duplicates agree."""
     from hypothesis import HealthCheck, given, settings
 
-    from tests.sql.test_equivalence import KNOWN_BUGS, cases
+    from tests.sql.test_equivalence import KNOWN_BUGS
+    from tests.support.randommodels import cases
 
     @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
     @given(cases(avoid=KNOWN_BUGS))
@@ -280,7 +281,7 @@ def test_static_findings_hold_on_random_models_and_data():
 def test_static_findings_hold_on_crafted_models():
     from hypothesis import HealthCheck, given, settings
 
-    from tests.sql.test_equivalence import datasets
+    from tests.support.randommodels import datasets
 
     text = '''entity customers from "customers.parquet" key id since signup
 events orders from "orders.parquet" by cust at ts
