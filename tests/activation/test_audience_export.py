@@ -245,7 +245,7 @@ def test_diff_mode_equals_the_diff_of_two_snapshots(demo_db: Path, model_file: P
     assert not list(tmp_path.glob(".*pending*"))
 
 
-@pytest.mark.parametrize("name", ["sqlite", "postgres", "mysql", "spark"])
+@pytest.mark.parametrize("name", ["sqlite", "postgres", "mysql", "spark", "clickhouse"])
 def test_the_same_file_on_every_engine(name: str, demo_db: Path, model_file: Path, tmp_path: Path,
                                        request: pytest.FixtureRequest) -> None:
     """The Meta file computed where the data lives holds the lines DuckDB writes."""
@@ -260,11 +260,8 @@ def test_the_same_file_on_every_engine(name: str, demo_db: Path, model_file: Pat
         url = f"sqlite:///{sqlite_copy(demo_db, tmp_path)}"
     else:
         place = Place(name, tmp_path / name, demo_db, model_file, request)
-        url = place.url or ""
     try:
-        opened = engines.open_engine(place.spark, model_file.parent).bind(place.bindings) if name == "spark" \
-            else engines.open_engine(url, model_file.parent)
-        with opened as engine:
+        with (place.engine() if place is not None else engines.open_engine(url, model_file.parent)) as engine:
             done = ex.export(model, engine, "wb_meta", tmp_path / f"{name}.csv", AS_OF)
     finally:
         if place is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -203,6 +204,14 @@ def test_bad_stores_are_refused_before_anything_is_computed(model: Path, demo_db
     result = invoke("snapshot", model, "--target", f"sqlite:///{sqlite}", "--store", "table:h", "--as-of", DATES[0])
     assert result.exit_code == 2 and "a history store cannot be kept in sqlite:///" in result.stderr
     assert "--store FILE.duckdb or --store FOLDER/" in result.stderr
+    # ClickHouse (chdb, in a process of its own: one chdb server per process) has no transaction to replace a
+    # snapshot's rows in two tables: refused with the reason, before the model's sources are even read
+    done = subprocess.run([sys.executable, "-m", "segdsl", "snapshot", str(model), "--target", "chdb:///",
+                           "--store", "table:h", "--as-of", DATES[0]], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error[SEG320]: a history store cannot be kept in chdb (in memory): writing a "
+                                  "snapshot replaces rows of two tables, and ClickHouse has no transaction")
+    assert "hint: keep the store locally: --store FILE.duckdb or --store FOLDER/" in done.stderr
 
     # a store that is not one, or cannot be written: SEG321, and nothing is left behind
     (tmp_path / "busy").mkdir()
