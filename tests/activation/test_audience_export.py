@@ -245,7 +245,7 @@ def test_diff_mode_equals_the_diff_of_two_snapshots(demo_db: Path, model_file: P
     assert not list(tmp_path.glob(".*pending*"))
 
 
-@pytest.mark.parametrize("name", ["sqlite", "postgres", "mysql", "spark"])
+@pytest.mark.parametrize("name", ["sqlite", "postgres", "mysql", "spark", "clickhouse"])
 def test_the_same_file_on_every_engine(name: str, demo_db: Path, model_file: Path, tmp_path: Path,
                                        request: pytest.FixtureRequest) -> None:
     """The Meta file computed where the data lives holds the lines DuckDB writes."""
@@ -262,7 +262,8 @@ def test_the_same_file_on_every_engine(name: str, demo_db: Path, model_file: Pat
         place = Place(name, tmp_path / name, demo_db, model_file, request)
         url = place.url or ""
     try:
-        opened = engines.open_engine(place.spark, model_file.parent).bind(place.bindings) if name == "spark" \
+        connection = place.spark if name == "spark" else place.chdb if name == "clickhouse" else None
+        opened = engines.open_engine(connection, model_file.parent).bind(place.bindings) if connection is not None \
             else engines.open_engine(url, model_file.parent)
         with opened as engine:
             done = ex.export(model, engine, "wb_meta", tmp_path / f"{name}.csv", AS_OF)

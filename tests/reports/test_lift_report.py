@@ -41,7 +41,7 @@ holdout win_back_test = win_back split 60% campaign, 40% holdout seed "lift-test
 report bought = lift of win_back_test measure exists(orders in next 30 days), sum(orders.amount in next 30 days),
     count(orders where amount > 20 in next 2 weeks)
 """
-ENGINES = ("duckdb", "sqlite", "postgres", "mysql", "spark")
+ENGINES = ("duckdb", "sqlite", "postgres", "mysql", "spark", "clickhouse")
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +119,8 @@ def lift_on(name: str, places: dict[str, Place], request: pytest.FixtureRequest,
         if name not in places:
             places[name] = Place(name, tmp_path_factory.mktemp(f"lift_{name}"), demo_db, model_file, request)
         place = places[name]
-        if name == "spark":
-            results = model.report(connection=place.spark, bindings=place.bindings, as_of=AS_OF)
+        if name in ("spark", "clickhouse"):
+            results = model.report(connection=place.spark or place.chdb, bindings=place.bindings, as_of=AS_OF)
         else:
             results = model.report(target=place.url, as_of=AS_OF)
     (result,) = results

@@ -113,6 +113,7 @@ class Place:
         self.cleanups: list[Callable[[], None]] = []
         self.url: str | None = None
         self.spark: Any = None
+        self.chdb: Any = None
         self.bindings: dict[str, str] = {}
         if name == "postgres":
             self._postgres(demo_tables(demo_db))
@@ -120,6 +121,8 @@ class Place:
             self._mysql(demo_tables(demo_db))
         elif name == "spark":
             self._spark(request.getfixturevalue("spark_session"), demo_tables(demo_db))
+        elif name == "clickhouse":
+            self._clickhouse(request.getfixturevalue("chdb_session"), demo_tables(demo_db))
 
     # ── loading the demo shop ───────────────────────────────────────────────
     def _postgres(self, tables: dict[str, pa.Table]) -> None:
@@ -193,6 +196,27 @@ class Place:
             for view in self.bindings.values():
                 session.catalog.dropTempView(view)
             session.sql(f"DROP DATABASE IF EXISTS {database} CASCADE")
+
+        self.cleanups.append(drop)
+
+    def _clickhouse(self, session: Any, tables: dict[str, pa.Table]) -> None:
+        """The shop in a database of the process's chdb session (shared with the conformance tests, so
+        the sources are bound to qualified names rather than to the session's current database)."""
+        import pyarrow.parquet as pq
+
+        self.chdb = session
+        database = f"segdsl_hist_{RUN_ID}"
+        session.query(f"CREATE DATABASE IF NOT EXISTS `{database}` ENGINE = Atomic")
+        for name, table in tables.items():
+            path = self.folder / f"{name}.parquet"
+            self.folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, path)
+            session.query(f"CREATE TABLE `{database}`.`{name}` ENGINE = MergeTree ORDER BY tuple() "
+                          f"AS SELECT * FROM file('{path}', Parquet)")
+        self.bindings = {name: f"{database}.{name}" for name in tables}
+
+        def drop() -> None:
+            session.query(f"DROP DATABASE IF EXISTS `{database}`")
 
         self.cleanups.append(drop)
 
