@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -204,14 +203,6 @@ def test_bad_stores_are_refused_before_anything_is_computed(model: Path, demo_db
     result = invoke("snapshot", model, "--target", f"sqlite:///{sqlite}", "--store", "table:h", "--as-of", DATES[0])
     assert result.exit_code == 2 and "a history store cannot be kept in sqlite:///" in result.stderr
     assert "--store FILE.duckdb or --store FOLDER/" in result.stderr
-    # ClickHouse (chdb, in a process of its own: one chdb server per process) has no transaction to replace a
-    # snapshot's rows in two tables: refused with the reason, before the model's sources are even read
-    done = subprocess.run([sys.executable, "-m", "segdsl", "snapshot", str(model), "--target", "chdb:///",
-                           "--store", "table:h", "--as-of", DATES[0]], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 2, done.stderr
-    assert done.stderr.startswith("error[SEG320]: a history store cannot be kept in chdb (in memory): writing a "
-                                  "snapshot replaces rows of two tables, and ClickHouse has no transaction")
-    assert "hint: keep the store locally: --store FILE.duckdb or --store FOLDER/" in done.stderr
 
     # a store that is not one, or cannot be written: SEG321, and nothing is left behind
     (tmp_path / "busy").mkdir()
@@ -370,3 +361,58 @@ def test_a_backfilled_snapshot_takes_its_place_in_the_changes(kind: str, model: 
     if kind == "folder":  # a changes file per snapshot after the first, none left from before the backfill
         files = sorted(p.name for p in (tmp_path / "backfilled" / "changes" / "lifecycle_campaign").iterdir())
         assert files == [f"{d}.parquet" for d in DATES[1:]]
+
+
+def test_clickhouse_keeps_its_history_locally(model: Path, demo_db: Path, tmp_path: Path) -> None:
+    """On a ClickHouse (chdb) target a table store is refused with SEG320 and its hint; a local store
+    filled from ClickHouse holds what the same snapshots computed on DuckDB hold. chdb allows one
+    database per process, so the commands run as processes of their own."""
+    import subprocess
+
+    chdb_dir = tmp_path / "chdb"
+    tables = {name: str(tmp_path / f"{name}.parquet") for name in ("customers", "orders", "web_events")}
+    con = duckdb.connect(str(demo_db), read_only=True)
+    for name, path in tables.items():
+        con.execute(f"COPY {name} TO '{path}' (FORMAT parquet)")
+    con.close()
+    load = ("import sys; from chdb import session\n"
+            f"s = session.Session({str(chdb_dir)!r})\n"
+            + "".join(f"s.query(\"CREATE TABLE {n} ENGINE = MergeTree ORDER BY tuple() AS SELECT * FROM "
+                      f"file('{p}', Parquet)\")\n" for n, p in tables.items())
+            + "s.close()\n")
+    subprocess.run([sys.executable, "-c", load], check=True, timeout=300)
+
+    def cli(*args: object) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "segdsl.tools.cli", *map(str, args)], capture_output=True,
+                              text=True, timeout=300)
+
+    url = f"chdb:///{chdb_dir}"
+    refused = cli("snapshot", model, "--target", url, "--store", "table:h", "--as-of", DATES[0])
+    assert refused.returncode == 2 and "error[SEG320]: a history store cannot be kept in chdb:///" in refused.stderr
+    assert "replaces rows of two tables, and ClickHouse has no transaction to replace them together" \
+        in refused.stderr
+    assert "hint: keep the store locally: --store FILE.duckdb or --store FOLDER/" in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+    on_clickhouse, on_duckdb = tmp_path / "clickhouse.duckdb", tmp_path / "duckdb.duckdb"
+    for d in DATES:
+        done = cli("snapshot", model, "--target", url, "--store", on_clickhouse, "--as-of", d)
+        assert done.returncode == 0, done.stderr
+        assert snapshot(model, demo_db, str(on_duckdb), d).exit_code == 0
+
+    def rows(path: Path) -> list[tuple]:
+        """Every table of the store, its rows sorted, without the time each snapshot was taken."""
+        with duckdb.connect(str(path), read_only=True) as c:
+            out = []
+            for (table,) in c.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall():
+                columns = [n for (n,) in c.execute("SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+                                                   "AND column_name <> 'taken_at' ORDER BY column_index",
+                                                   [table]).fetchall()]
+                picked = ", ".join(f'"{n}"' for n in columns)
+                out.append((table, sorted(c.execute(f'SELECT {picked} FROM "{table}"').fetchall(), key=repr)))
+            return out
+
+    got, want = rows(on_clickhouse), rows(on_duckdb)
+    assert [t for t, _ in got] == [t for t, _ in want]
+    assert sum(len(r) for _, r in want) > 1000
+    assert got == want
