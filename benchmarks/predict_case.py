@@ -1,43 +1,43 @@
 """Case 8: predicted value — fit plus scoring against the plain run of the same model, in the same run.
 
-    python -m benchmarks.predict_case --data segdsl-demo [--data other-demo …] [--repeat 3]
-        [--lifetimes /path/to/python-with-lifetimes]
+Three variants of one model run as `segdsl run … --output members.parquet`,
+each a whole process, interleaved (plain, fit + score, score, plain, …) so
+that a slow moment of a shared machine hits every variant alike; the figure
+is the median wall time and the process's peak resident memory:
 
-On each demo data set (`segdsl demo --customers N --out DIR`), three variants
-run as `segdsl run … --output members.parquet` in a child process each,
-interleaved (A, B, C, A, B, C, …) so that a slow moment of the machine hits
-every variant alike; the figure is the median wall time and the child's peak
-memory (ru_maxrss):
-
-* plain: the model without the prediction (its features and a segment);
+* plain: the model without the prediction (its features and segments);
 * fit + score: the model with `prediction clv = btyd(…)`, its parts and value
   tiers, with no lock file, so `run` computes the summary, fits BG/NBD and
   Gamma-Gamma and scores every member in SQL;
 * score: the same with a stored fit (the lock file `segdsl fit` writes), as a
-  scheduled run scores.
+  scheduled run scores — including the check that the stored fit is not stale.
 
-The goal is fit + score ≤ 2 × plain. With --lifetimes, lifetimes fits the
-same summary (the engine's, written to Parquet) and predicts every member in
-a child of that Python, timed the same way, side by side.
+The goal is fit + score ≤ 2 × plain. When lifetimes is installed, it fits the
+same summary (the members' frequency, recency, age and monetary value that
+segdsl wrote) and predicts every member, in a process of its own, timed the
+same way and capped in memory and time: a cap reached is the figure.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
-import shutil
-import statistics
-import subprocess
+import os
 import sys
-import tempfile
-import time
 from pathlib import Path
+from statistics import median
+from typing import TYPE_CHECKING
 
-AS_OF = "2026-06-30"
-GOAL = 2.0
-PLAIN = """import "common.seg"
+from . import models
 
+if TYPE_CHECKING:
+    from . import data as data_sets
+    from .runner import Bench
+
+CASE = "8 predicted value"
+GOAL = 2.0  # fit + score / plain, whole processes
+LIFETIMES_SECONDS = 300  # lifetimes stops itself (SIGALRM) after this long; the cap is then its figure
+
+PLAIN = models.SOURCES + """
+feature revenue     = sum(orders.amount)
 feature orders_365d = count(orders in last 1 year)
 segment big_spenders = revenue >= 1000
 segment active = orders_365d >= 1
@@ -47,110 +47,140 @@ prediction clv = btyd(orders, value: orders.amount, horizon: 1 year, unit: 1 wee
 segmentation value_tier = quantile(clv.value, 10)
 segment valuable_at_risk = clv.alive < 0.5 and revenue >= 1000
 """
+HOW = ("8. **Predicted value.** A model with two features and two segments ([`benchmarks/predict_case.py`]"
+       "(benchmarks/predict_case.py)), run by `segdsl run --db shop.duckdb --output` as a process: plain; with "
+       "`prediction clv = btyd(orders, value: orders.amount, horizon: 1 year, unit: 1 week)`, ten value tiers "
+       "and a segment on `clv.alive` and no lock file (fit + score: the grouped summary, the BG/NBD and "
+       "Gamma-Gamma fits and the scoring SQL); and the same with the lock file `segdsl fit` wrote (score, "
+       "with the check that the stored fit is not stale). The three run interleaved; peak memory is each "
+       "process's `VmHWM`. lifetimes (`BetaGeoFitter`, `GammaGammaFitter`), when installed, fits the members' "
+       "frequency, recency, age and monetary value that the fit + score run wrote and predicts every member, "
+       f"in a process stopped at the memory cap or after {LIFETIMES_SECONDS} s: a cap reached is its figure.")
+# lifetimes on the members' own summary, as an analyst would: one row per customer.
 LIFETIMES_CHILD = r"""
 import sys, time
 import pandas as pd
 from lifetimes import BetaGeoFitter, GammaGammaFitter
-t0 = time.perf_counter()
-s = pd.read_parquet(sys.argv[1])
+s = pd.read_parquet(sys.argv[1], columns=["clv_frequency", "clv_recency", "clv_age", "clv_monetary"])
 s = s[s["clv_age"].notna()]
-x, tx, T = s["clv_frequency"].astype(float), s["clv_recency"] / 7.0, s["clv_age"] / 7.0
+x, tx, T = s["clv_frequency"].astype(float), s["clv_recency"].astype(float) / 7.0, s["clv_age"].astype(float) / 7.0
 bg = BetaGeoFitter().fit(x.values, tx.values, T.values)
 rep = s[(x > 0) & (s["clv_monetary"] > 0)]
-gg = GammaGammaFitter().fit(rep["clv_frequency"].astype(float).values, rep["clv_monetary"].values)
-m = s["clv_monetary"].fillna(0.0)
+gg = GammaGammaFitter().fit(rep["clv_frequency"].astype(float).values, rep["clv_monetary"].astype(float).values)
+m = s["clv_monetary"].astype(float).fillna(0.0)
 alive = bg.conditional_probability_alive(x, tx, T)
 purchases = bg.conditional_expected_number_of_purchases_up_to_time(365.25 / 7, x, tx, T)
 value = gg.customer_lifetime_value(bg, x, tx, T, m, time=12, discount_rate=0.0, freq="W")
-print(time.perf_counter() - t0)
+print(len(s), float(alive.mean()), float(purchases.sum()), float(value.sum()))
 """
 
 
-def _child(cmd: list[str]) -> tuple[float, int]:
-    """Wall time and the child's peak resident memory in bytes."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    t = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - t
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) * 1024  # ru_maxrss of children is the largest so far (kB on Linux)
+def _args(model: Path, db: Path, out: Path, command: str = "run") -> list[str]:
+    from .runner import AS_OF
+
+    args = [sys.executable, "-m", "segdsl.tools.cli", command, str(model), "--db", str(db), "--as-of",
+            AS_OF.isoformat()]
+    return args + (["--output", str(out)] if command == "run" else [])
 
 
-def run_case(data: Path, repeat: int, lifetimes: str | None) -> list[dict]:
-    work = Path(tempfile.mkdtemp(prefix="predict_case_"))
+def _lifetimes_installed() -> bool:
     try:
-        shutil.copy(data / "common.seg", work / "common.seg")
-        for name in ("customers.parquet", "orders.parquet", "web_events.parquet"):
-            if (data / name).exists():
-                (work / name).symlink_to((data / name).resolve())
-        db = str((data / "shop.duckdb").resolve())
-        (work / "plain.seg").write_text(PLAIN)
-        (work / "fit.seg").write_text(PREDICTED)
-        (work / "score.seg").write_text(PREDICTED)
-        segdsl = [sys.executable, "-m", "segdsl"]
-        subprocess.run(segdsl + ["fit", str(work / "score.seg"), "--db", db, "--as-of", AS_OF], check=True,
-                       capture_output=True)
-        variants = {"plain": "plain.seg", "fit + score": "fit.seg", "score (stored fit)": "score.seg"}
-        times: dict[str, list[float]] = {k: [] for k in variants}
-        peaks: dict[str, list[int]] = {k: [] for k in variants}
-        for _ in range(repeat):
-            for label, file in variants.items():
-                s, peak = _child(segdsl + ["run", str(work / file), "--db", db, "--as-of", AS_OF, "--output",
-                                           str(work / f"{file}.parquet")])
-                times[label].append(s)
-                peaks[label].append(peak)
-        customers = _count(work / "plain.seg.parquet")
-        rows = []
-        base = statistics.median(times["plain"])
-        for label in variants:
-            med = statistics.median(times[label])
-            rows.append({"data": str(data), "customers": customers, "variant": label, "median_s": med,
-                         "runs": len(times[label]), "ratio_to_plain": med / base, "peak_rss_bytes": max(peaks[label])})
-        if lifetimes:
-            lt_times = []
-            for _ in range(repeat):
-                t = time.perf_counter()
-                subprocess.run([lifetimes, "-c", LIFETIMES_CHILD, str(work / "fit.seg.parquet")], check=True,
-                               capture_output=True)
-                lt_times.append(time.perf_counter() - t)
-            rows.append({"data": str(data), "customers": customers, "variant": "lifetimes (fit + predict the "
-                         "engine's summary, in pandas)", "median_s": statistics.median(lt_times), "runs": repeat,
-                         "ratio_to_plain": statistics.median(lt_times) / base, "peak_rss_bytes": None})
-        return rows
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+        import lifetimes  # noqa: F401
+    except Exception:  # noqa: BLE001 - not installed, or broken by its setuptools dependency
+        return False
+    return True
 
 
-def _count(path: Path) -> int:
-    import pyarrow.parquet as pq
+def run(bench: Bench, ds: data_sets.DataSet) -> None:
+    from .measure import Row, _fmt_bytes, run_process, size_label
+    from .runner import REPO, shop_database
 
-    return pq.ParquetFile(path).metadata.num_rows
+    size = size_label(ds.customers)
+    db = shop_database(ds)
+    work = bench.work / "predict"
+    work.mkdir(exist_ok=True)
+    files = {"plain": work / "plain.seg", "fit + score": work / "fit.seg", "score": work / "score.seg"}
+    files["plain"].write_text(PLAIN, encoding="utf-8")
+    files["fit + score"].write_text(PREDICTED, encoding="utf-8")
+    files["score"].write_text(PREDICTED, encoding="utf-8")
+    env = {**os.environ, "COLUMNS": "120"}
+    fitted = run_process(_args(files["score"], db, work, "fit"), cwd=REPO, env=env)
+    if fitted.returncode != 0:
+        raise RuntimeError(f"segdsl fit failed (exit {fitted.returncode}): {fitted.stderr.strip()[-400:]}")
+    outs = {k: work / f"{v.stem}.parquet" for k, v in files.items()}
+    runs = 1 if bench.args.quick else bench.args.repeat
+    times: dict[str, list[float]] = {k: [] for k in files}
+    peaks: dict[str, int] = {k: 0 for k in files}
+    stderr: dict[str, str] = {}
+    warm = bench.warm(ds)
+    for i in range(runs + (1 if warm else 0)):  # the first round warms the file cache, untimed
+        for name, model in files.items():
+            p = run_process(_args(model, db, outs[name]), cwd=REPO, env=env)
+            if p.returncode != 0:
+                raise RuntimeError(f"{name} failed (exit {p.returncode}): {p.stderr.strip()[-400:]}")
+            stderr[name] = p.stderr
+            if not warm or i > 0:
+                times[name].append(p.seconds)
+                peaks[name] = max(peaks[name], p.peak_rss or 0)
+    if "SEG331" in stderr["score"]:
+        raise RuntimeError("the stored fit was reported stale on the data it was fitted on")
+    plain = median(times["plain"])
+    ratio = median(times["fit + score"]) / plain
+    score_ratio = median(times["score"]) / plain
+    bench.res.add(Row(CASE, size, "plain `segdsl run --output` (no prediction)", plain, runs,
+                      f"peak {_fmt_bytes(peaks['plain'])}"), bench.say)
+    bench.res.add(Row(CASE, size, "fit + score: `run` with no lock file", median(times["fit + score"]), runs,
+                      f"{ratio:.2f} × plain; peak {_fmt_bytes(peaks['fit + score'])}", f"≤ {GOAL:g} × plain",
+                      ratio <= GOAL), bench.say)
+    bench.res.add(Row(CASE, size, "score with the stored fit (staleness checked)", median(times["score"]), runs,
+                      f"{score_ratio:.2f} × plain; peak {_fmt_bytes(peaks['score'])}"), bench.say)
+    bench.res.add(Row(CASE, size, "`segdsl fit` alone (writes the lock file)", fitted.seconds, 1,
+                      f"peak {_fmt_bytes(fitted.peak_rss)}"), bench.say)
+    bench._ratios.setdefault("predict", {})[ds.customers] = (ratio, score_ratio)
+    _lifetimes(bench, ds, outs["fit + score"], plain, env)
+    for out in outs.values():
+        out.unlink(missing_ok=True)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", action="append", required=True, type=Path, help="a `segdsl demo` folder")
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--lifetimes", help="a Python with lifetimes, pandas and pyarrow, for the side-by-side figure")
-    ap.add_argument("--json", type=Path, help="write the rows here")
-    args = ap.parse_args()
-    rows = []
-    for data in args.data:
-        rows += run_case(data, args.repeat, args.lifetimes)
-    print(f"{'customers':>10}  {'variant':<58} {'median s':>9} {'× plain':>8} {'peak MiB':>9}")
-    for r in rows:
-        peak = f"{r['peak_rss_bytes'] / 2 ** 20:,.0f}" if r["peak_rss_bytes"] else "—"
-        print(f"{r['customers']:>10,}  {r['variant']:<58} {r['median_s']:>9.2f} {r['ratio_to_plain']:>8.2f} {peak:>9}")
-    for r in rows:
-        if r["variant"] == "fit + score":
-            met = r["ratio_to_plain"] <= GOAL
-            print(f"goal fit + score ≤ {GOAL:g} × plain at {r['customers']:,}: {r['ratio_to_plain']:.2f} "
-                  f"({'met' if met else 'not met'})")
-    if args.json:
-        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+def _lifetimes(bench: Bench, ds: data_sets.DataSet, members: Path, plain: float, env: dict) -> None:
+    """lifetimes on the same members' summary, side by side; its caps reached are its figure."""
+    from .measure import Row, _fmt_bytes, run_process, size_label
+    from .runner import REPO
+
+    size = size_label(ds.customers)
+    measure = "lifetimes 0.11: fit BG/NBD + Gamma-Gamma, predict every member (pandas, whole process)"
+    if not _lifetimes_installed():
+        bench.res.add(Row(CASE, size, "lifetimes (not installed: skipped)", None, 0), bench.say)
+        bench.res.notes.append("lifetimes is not installed: case 8 ran without it (pip install -e '.[dev]').")
+        return
+    # The alarm is set in the process itself, so that its own peak memory is what is measured.
+    code = f"import signal; signal.alarm({LIFETIMES_SECONDS})\n" + LIFETIMES_CHILD
+    args = [sys.executable, "-c", code, str(members)]
+    p = run_process(args, cap=bench.args.pandas_cap, cwd=REPO, env=env)
+    ratio = p.seconds / plain
+    if p.returncode == 0:
+        figure = f"{ratio:.1f} × plain segdsl run; peak {_fmt_bytes(p.peak_rss)}"
+        bench.res.add(Row(CASE, size, measure, p.seconds, 1, figure), bench.say)
+    else:
+        why = (f"stopped at the memory cap of {_fmt_bytes(bench.args.pandas_cap)}" if p.stopped else
+               f"stopped after {LIFETIMES_SECONDS:.0f} s" if p.returncode == -14 else
+               f"failed (exit {p.returncode}): {p.stderr.strip().splitlines()[-1][:200] if p.stderr.strip() else ''}")
+        bench.res.add(Row(CASE, size, measure, p.seconds, 1,
+                          f"{why}; ≥ {ratio:.1f} × plain segdsl run; peak {_fmt_bytes(p.peak_rss)}"), bench.say)
+    bench._ratios.setdefault("predict_lifetimes", {})[ds.customers] = (p.seconds, p.peak_rss, p.returncode == 0)
 
 
-if __name__ == "__main__":
-    main()
+def goals(ratios: dict, size_label) -> list[tuple[str, str, bool | None]]:
+    got = ratios.get("predict", {})
+    parts, met = [], None
+    for n, (ratio, score) in sorted(got.items()):
+        parts.append(f"{size_label(n)}: {ratio:.2f} × (score with a stored fit {score:.2f} ×)")
+    if 1_000_000 in got:
+        met = got[1_000_000][0] <= GOAL
+    lt = ratios.get("predict_lifetimes", {})
+    if lt:
+        parts.append("lifetimes " + ", ".join(
+            f"{size_label(n)}: {s:.1f} s{'' if ok else ' (stopped)'}, peak {p / 2 ** 30:.2f} GiB" if p else
+            f"{size_label(n)}: {s:.1f} s" for n, (s, p, ok) in sorted(lt.items())))
+    return [(f"8. fit + score at 1 M ≤ {GOAL:g} × the plain run of the same model (lifetimes side by side)",
+             "; ".join(parts) or "not measured", met)]

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from . import data as data_sets
-from . import engines_case, handsql, lsp_latency, models, polars_case, traits_case
+from . import engines_case, handsql, lsp_latency, models, polars_case, predict_case, traits_case
 from .compare import compare
 from .measure import (GIB, Results, Row, _fmt_bytes, _fmt_value, _met, cpu_probe, interleaved, median, parse_size,
                       run_process, size_label)
@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 SCALING = (1, 10, 50, 100)
 # Which case each entry of the goal figures belongs to.
 RATIO_CASES = {"hand": 1, "scaling": 2, "scaling_own": 2, "pandas": 3, "compile": 5, "check": 5, "memory": 6,
-               "spark": 7, "polars": 13, "polars_fixed": 13, "lsp": 9, "traits": 10}
+               "spark": 7, "predict": 8, "predict_lifetimes": 8, "polars": 13, "polars_fixed": 13, "lsp": 9, "traits": 10}
 COMPILE_FEATURES, COMPILE_SEGMENTS = 250, 250
 TABLES = ("customers", "orders", "web_events")
 
@@ -480,6 +480,8 @@ class Bench:
                 step(3, label, self.pandas, ds)
             if 10 in cases and n <= 1_000_000:
                 step(10, label, self.traits, ds)
+            if 8 in cases:
+                step(8, label, predict_case.run, self, ds)
             if 13 in cases:
                 step(13, label, polars_case.run, self, ds)
         if 13 in cases:
@@ -532,7 +534,7 @@ class Bench:
             if case_of != case or key not in self._ratios:
                 continue
             value = self._ratios[key]
-            per_size = ("hand", "scaling", "scaling_own", "pandas", "polars", "traits")
+            per_size = ("hand", "scaling", "scaling_own", "pandas", "polars", "traits", "predict", "predict_lifetimes")
             if isinstance(value, dict) and not whole and key in per_size:
                 for n in [n for n in value if size_label(int(n)) == size]:
                     del value[n]
@@ -626,6 +628,7 @@ class Bench:
         out.append(("7. Spark local mode: same membership as DuckDB (time reported, no goal)",
                     (f"{size_label(sp[0])}: {sp[1]:.1f} s; membership " + ("equal" if sp[2] else "DIFFERENT"))
                     if sp else "not measured", sp[2] if sp else None))
+        out += predict_case.goals(r, size_label)
         out += lsp_latency.goals(r)
         tr = r.get("traits", {})
         out.append(("10. trait aggregates (most_frequent, first, last, share): time against count() and hand SQL, "
@@ -738,7 +741,7 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
               "memory of the benchmark process that started it.",
               "7. **Spark.** The model compiled for `spark`, run by Spark in local mode on the same Parquet "
               "files (session time zone UTC); the members are compared with DuckDB's.",
-              engines_case.HOW]
+              predict_case.HOW, engines_case.HOW]
     if res.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in res.notes]
     for name in ("analysis.md", "engines_analysis.md"):
@@ -754,7 +757,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="customer counts, comma-separated: 100k,1m,10m (default), or 100k with --quick")
     p.add_argument("--repeat", type=int, default=None, help="timed runs per variant (default 3; 1 with --quick)")
     p.add_argument("--quick", action="store_true", help="one run per variant, no warm-up, 100k customers by default")
-    p.add_argument("--cases", default="1,2,3,4,5,6,7,9,10,12,13", help="which cases to run, e.g. 1,2,5")
+    p.add_argument("--cases", default="1,2,3,4,5,6,7,8,9,10,12,13", help="which cases to run, e.g. 1,2,5")
     p.add_argument("--engines", type=engines_case.engine_list, default=engines_case.default_engines(),
                    help="case 12: which engines, comma-separated (default: postgres,mysql,sqlite,clickhouse,spark)")
     p.add_argument("--data", default=os.environ.get("SEGDSL_BENCH_DATA",

@@ -84,18 +84,37 @@ def summary(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: dt.date | N
 
     double = exp.DataType.build("DOUBLE")
     x, tx, T_ = (exp.cast(c(cols[k]), double) for k in ("frequency", "recency", "age"))
-    grouped = exp.select(x.as_("x"), tx.as_("tx"), T_.as_("t"), exp.Count(this=exp.Star()).as_("n")).from_(
-        inner).where(exp.Not(this=exp.Is(this=c(cols["age"]), expression=exp.Null()))).group_by(x, tx, T_)
-    rows = _stream(engine, grouped, ["x", "tx", "t", "n"])
-    if "monetary" in cols:
-        mv = exp.cast(c(cols["monetary"]), double)
-        spend = exp.select(x.copy().as_("x"), mv.as_("m"), exp.Count(this=exp.Star()).as_("n")).from_(
-            inner.copy()).where(exp.GT(this=c(cols["frequency"]), expression=exp.Literal.number(0))).group_by(
-            x.copy(), mv.copy())
-        g = _stream(engine, spend, ["x", "m", "n"])
-        gx, gm, gn = g["x"], np.where(np.isnan(g["m"]), np.nan, g["m"]), g["n"]
-    else:
+    known = exp.Not(this=exp.Is(this=c(cols["age"]), expression=exp.Null()))
+    if "monetary" not in cols:
+        grouped = exp.select(x.as_("x"), tx.as_("tx"), T_.as_("t"), exp.Count(this=exp.Star()).as_("n")).from_(
+            inner).where(known).group_by(x, tx, T_)
+        rows = _stream(engine, grouped, ["x", "tx", "t", "n"])
         gx = gm = gn = np.zeros(0)
+    else:
+        # Both groupings in one pass over the members (the members' features are the costly part): every
+        # member twice, as a BG/NBD row (k = 0) and as a Gamma-Gamma row (k = 1), grouped once by k and the
+        # columns of its model — a two-row table joined, which every engine plans alike, where a CTE read
+        # twice is computed twice by some.
+        kinds = exp.union(exp.select(exp.Literal.number(0).as_("k")), exp.select(exp.Literal.number(1).as_("k")),
+                          distinct=False).subquery("k_")
+        k = exp.column("k", table="k_")
+
+        def when(kind: int, value: exp.Expression) -> exp.Expression:
+            return exp.Case(ifs=[exp.If(this=exp.EQ(this=k.copy(), expression=exp.Literal.number(kind)),
+                                        true=value)])
+
+        mv = exp.cast(c(cols["monetary"]), double)
+        keys = [k.copy(), x, when(0, tx), when(0, T_), when(1, mv)]
+        scope = exp.or_(exp.and_(exp.EQ(this=k.copy(), expression=exp.Literal.number(0)), known),
+                        exp.and_(exp.EQ(this=k.copy(), expression=exp.Literal.number(1)),
+                                 exp.GT(this=c(cols["frequency"]), expression=exp.Literal.number(0))))
+        grouped = exp.select(*(e.copy().as_(n) for e, n in zip(keys, ("k", "x", "tx", "t", "m"))),
+                             exp.Count(this=exp.Star()).as_("n")).from_(inner).join(kinds, join_type="cross").where(
+            scope).group_by(*(e.copy() for e in keys))
+        both = _stream(engine, grouped, ["k", "x", "tx", "t", "m", "n"])
+        bg, gg = both["k"] == 0, both["k"] == 1
+        rows = {"x": both["x"][bg], "tx": both["tx"][bg], "t": both["t"][bg], "n": both["n"][bg]}
+        gx, gm, gn = both["x"][gg], both["m"][gg], both["n"][gg]
     # in a fixed order (GROUP BY has none), so that the fit's sums, and so its parameters, do not depend on
     # the engine's plan
     order = np.lexsort((rows["t"], rows["tx"], rows["x"]))
