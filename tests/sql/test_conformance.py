@@ -89,6 +89,7 @@ def test_the_corpus_covers_every_construct() -> None:
     kinds: set[str] = set()
     for path in CORPUS.glob("*.seg"):
         ir = segdsl.load(path).ir
+        summary = {f: part for p in ir.predictions.values() for part, f in p.features}  # the summary's features
         for name in ir.order:
             d = ir.definition(name)
             kinds.add(type(d).__name__)
@@ -101,10 +102,16 @@ def test_the_corpus_covers_every_construct() -> None:
                         seen.add(f"{type(node).__name__}:{node.op}")
                     if isinstance(node, m.DateShift):
                         seen.add(f"DateShift:{node.unit}")
+                    if isinstance(node, m.Predict):
+                        seen.add(f"Predict:{node.part}")
+                    if isinstance(node, m.FeatureRef) and node.name in summary:
+                        seen.add(f"Predict:{summary[node.name]}")
         kinds.update(f"param:{p.type.value}" for p in ir.params.values())
     wanted = {"Const", "AsOf", "ParamRef", "Column", "FeatureRef", "SegmentRef", "SegmentationRef", "CaseRef",
               "ScoreRef", "Neg", "Not", "Arith", "DateShift", "Compare", "And", "Or", "InList", "Between",
-              "IsMissing", "TextMatch", "DateWindow", "DaysBetween", "YearsBetween", "Agg"}
+              "IsMissing", "TextMatch", "DateWindow", "DaysBetween", "YearsBetween", "Agg", "Predict"}
+    wanted |= {f"Predict:{part}" for part in ("alive", "purchases", "spend", "value", "frequency", "recency", "age",
+                                              "monetary")}
     wanted |= {f"Agg:{f}" for f in ("count", "count_distinct", "sum", "avg", "min", "max", "most_frequent", "first",
                                     "last", "share")}
     wanted |= {f"Compare:{op}" for op in ("=", "!=", "<", "<=", ">", ">=")}
