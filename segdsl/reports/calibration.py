@@ -237,10 +237,12 @@ def calibration_report(target: Any, ir: m.CheckedModel, r: m.Report, as_of: dt.d
         gini = 2 * area - 1
         normalised = gini / (2 * best - 1) if 2 * best - 1 > 0 else None
     top = {share: _captured(deciles, share, actual_total) for share in (0.1, 0.2)}
-    result.blocks.append(Table(f"Ranking by predicted {what}", ["figure", "value"], ["text", "num"], [
-        ["Gini coefficient", gini], ["Gini, normalised (actual ranking = 1)", normalised],
-        [f"share of actual {what} in the top 10 % predicted", top[0.1]],
-        [f"share of actual {what} in the top 20 % predicted", top[0.2]]]))
+    result.blocks.append(Table(f"Ranking by predicted {what}: Gini coefficient", ["figure", "value"],
+                               ["text", "num"], [["Gini coefficient", gini],
+                                                 ["Gini, normalised (actual ranking = 1)", normalised]]))
+    result.blocks.append(Table(f"Actual {what} captured by the top predicted",
+                               ["top predicted", f"share of actual {what}"], ["text", "pct"],
+                               [["10 %", top[0.1]], ["20 %", top[0.2]]]))
 
     # 3. cumulative purchases over the holdout
     q = joined.copy().select(*[total(zero(exp.cast(exp.column(f"_cal_step_{i}", table="h", quoted=True), double)))
@@ -269,7 +271,8 @@ def calibration_report(target: Any, ir: m.CheckedModel, r: m.Report, as_of: dt.d
         result.notes.append(f"{fit.excluded:,} repeat customers with a mean purchase value ≤ 0 are left out of the "
                             "spend model")
     result.stats = {
-        "prediction": p.name, "calibration_end": cal.isoformat(), "holdout_from": (cal + dt.timedelta(days=1)).isoformat(),
+        "prediction": p.name, "calibration_end": cal.isoformat(),
+        "holdout_from": (cal + dt.timedelta(days=1)).isoformat(),
         "holdout_to": as_of.isoformat(), "holdout_days": days, "customers": customers,
         "bgnbd": b.params, "gamma_gamma": fit.gamma_gamma.params if fit.gamma_gamma is not None else None,
         "by_purchases": [{"purchases": row[0], "customers": row[1], "predicted": row[2], "actual": row[3]}

@@ -200,11 +200,12 @@ def test_renderers(cdnow_db: Path, tmp_path) -> None:
     assert parser.svgs == 3 and parser.polylines == 4  # two line charts of two series, one bar chart
     md = render(results, ctx, "md")
     assert "| calibration purchases | customers | predicted | actual |" in md
-    assert "| Gini coefficient |" in md
+    assert "| Gini coefficient |" in md and "| 10 % |" in md
     doc = json.loads(render(results, ctx, "json"))
     (rep,) = doc["reports"]
     assert rep["kind"] == "calibration"
-    assert [b["type"] for b in rep["blocks"]] == ["table", "lines", "table", "bars", "table", "table", "lines"]
+    assert [b["type"] for b in rep["blocks"]] == ["table", "lines", "table", "bars", "table", "table", "table",
+                                                         "lines"]
     lines = rep["blocks"][1]
     assert lines["series"] == ["predicted", "actual"] and len(lines["values"][0]) == len(lines["labels"]) == 8
     assert set(rep["stats"]) >= {"gini", "top_10", "top_20", "deciles", "by_purchases", "cumulative", "bgnbd"}
