@@ -612,10 +612,10 @@ class _Builder(TestBuilder):
     def report_calibration(self, meta, children):
         return ("calibration", (children[0],), (), None, children[1] if len(children) > 1 else None)
 
-    def calibration_until(self, meta, children):
+    def report_calibration_until(self, meta, children):
         return self.date(meta, children)
 
-    def calibration_split(self, meta, children):
+    def report_calibration_split(self, meta, children):
         return children[0]
 
     def report_persona(self, meta, children):
