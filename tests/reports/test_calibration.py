@@ -248,3 +248,22 @@ def test_check_errors(tmp_path, report: str, code: str, words: str) -> None:
         segdsl.load(path)
     codes = [(d.code, d.message, d.span.line if d.span else None, d.hint) for d in exc.value.diagnostics]
     assert any(c == code and words in msg and line == 5 and hint for c, msg, line, hint in codes), codes
+
+
+def test_without_value_ranks_on_purchases(cdnow_db: Path, tmp_path) -> None:
+    """A prediction without `value:` is ranked and compared on purchases; without `until` or `split` the
+    holdout is the horizon (39 weeks before as_of: the calibration date of lifetimes' example)."""
+    path = tmp_path / "m.seg"
+    path.write_text('entity customers from "customers" key id\nevents orders from "orders" by id at ordered_at\n'
+                    "prediction clv = btyd(orders, horizon: 39 weeks, unit: 1 week)\nreport calibration of clv\n")
+    (r,) = segdsl.load(path).report(db=cdnow_db, as_of=AS_OF)
+    s = r.stats
+    assert s["calibration_end"] == CAL.isoformat() and s["measure"] == "purchases" and s["gamma_gamma"] is None
+    o = _oracle().reset_index().sort_values(["purchases_39", "id"], ascending=[False, True]).reset_index(drop=True)
+    o["decile"] = np.floor(np.arange(len(o)) * 10 / len(o)).astype(int) + 1
+    want = o.groupby("decile").agg(n=("id", "size"), pv=("purchases_39", "sum"), av=("actual", "sum"))
+    for row in s["deciles"]:
+        assert row["customers"] == want.n[row["decile"]]
+        assert row["predicted"] == pytest.approx(want.pv[row["decile"]], rel=1e-3)
+        assert row["actual"] == want.av[row["decile"]]
+    assert s["top_10"] == pytest.approx(want.av.iloc[0] / o.actual.sum(), rel=1e-12)
