@@ -129,4 +129,4 @@ def start(folder: Path, confs: dict[str, Any] | None = None, master: str = "loca
             time.sleep(0.5)
     tail = _log_tail(folder)
     stop()
-    raise RuntimeError(f"Spark Connect did not start (its log is in {folder / 'logs'})" + (f": {tail}" if tail else ""))
+    raise RuntimeError(f"Spark Connect did not start: {tail or 'its port did not open'} (log: {folder / 'logs'})")

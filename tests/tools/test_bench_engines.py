@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import socket
@@ -107,6 +108,22 @@ def test_spark_connect_gives_duckdb_membership_and_its_server_is_stopped(tmp_pat
     port = int(re.search(r"Spark Connect server at sc://127\.0\.0\.1:(\d+) stopped", said).group(1))
     with pytest.raises(OSError):  # nothing listens on the server's port any more
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_a_spark_connect_server_that_cannot_start_is_reported_not_available(tmp_path: Path) -> None:
+    """A Java that is not there: the server's launcher fails, and the case says so with the launcher's words
+    instead of waiting out its start-up time or failing the run."""
+    report = tmp_path / "BENCHMARKS.md"
+    state = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--sizes", str(SIZE), "--quick", "--cases", "12",
+                           "--engines", "spark-connect", "--data", str(tmp_path / "data"), "--output", str(report),
+                           "--json", str(state)], cwd=runner.REPO, capture_output=True, text=True, timeout=170,
+                          env={**os.environ, "JAVA_HOME": str(tmp_path / "no-java")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [r for r in json.loads(state.read_text(encoding="utf-8"))["rows"] if r["case"] == engines_case.CASE]
+    assert [r["measure"] for r in rows] == ["Spark Connect: not available"]
+    assert rows[0]["figure"].startswith("Spark Connect did not start: ")
+    assert "no-java/bin/java" in rows[0]["figure"], rows[0]["figure"]
 
 
 def test_hand_written_sql_names_the_loaded_tables() -> None:
