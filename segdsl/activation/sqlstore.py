@@ -1,5 +1,7 @@
 """A history store as tables of a database: a target (PostgreSQL, MySQL/MariaDB, Spark, DuckDB) or a local
-DuckDB file.
+DuckDB file. SQLite and ClickHouse targets keep their history in a local store: ClickHouse has no
+transaction that replaces a snapshot's rows in both tables together (its ALTER … REPLACE PARTITION is
+atomic for one table only), and its mutations (DELETE) are asynchronous.
 
 `NAME` holds the member rows, `NAME_snapshots` the catalog (sizes, population,
 fingerprint), `NAME_changes` is a view of the entered and exited events.
@@ -55,6 +57,14 @@ class TableStore(Store):
     """Snapshots in tables of a database engine; `owned` engines are closed with the store."""
 
     def __init__(self, engine: Engine, table: str, where: str, owned: bool = False):
+        if engine.dialect == "clickhouse":
+            from ..lang.diagnostics import error
+
+            raise error("SEG320", f"a history store cannot be kept in {engine.describe()}: writing a snapshot "
+                        "replaces rows of two tables, and ClickHouse has no transaction to replace them together "
+                        "(a failure half-way would leave members without their sizes)", None,
+                        "keep the store locally: --store FILE.duckdb or --store FOLDER/ (the members are computed "
+                        "on ClickHouse and streamed to the store as Arrow batches)")
         if engine.dialect not in STORE_DIALECTS:
             from ..lang.diagnostics import error
 

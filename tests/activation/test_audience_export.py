@@ -260,12 +260,8 @@ def test_the_same_file_on_every_engine(name: str, demo_db: Path, model_file: Pat
         url = f"sqlite:///{sqlite_copy(demo_db, tmp_path)}"
     else:
         place = Place(name, tmp_path / name, demo_db, model_file, request)
-        url = place.url or ""
     try:
-        connection = place.spark if name == "spark" else place.chdb if name == "clickhouse" else None
-        opened = engines.open_engine(connection, model_file.parent).bind(place.bindings) if connection is not None \
-            else engines.open_engine(url, model_file.parent)
-        with opened as engine:
+        with (place.engine() if place is not None else engines.open_engine(url, model_file.parent)) as engine:
             done = ex.export(model, engine, "wb_meta", tmp_path / f"{name}.csv", AS_OF)
     finally:
         if place is not None:

@@ -389,7 +389,10 @@ def test_clickhouse_keeps_its_history_locally(model: Path, demo_db: Path, tmp_pa
     url = f"chdb:///{chdb_dir}"
     refused = cli("snapshot", model, "--target", url, "--store", "table:h", "--as-of", DATES[0])
     assert refused.returncode == 2 and "error[SEG320]: a history store cannot be kept in chdb:///" in refused.stderr
-    assert "--store FILE.duckdb or --store FOLDER/" in refused.stderr and "Traceback" not in refused.stderr
+    assert "replaces rows of two tables, and ClickHouse has no transaction to replace them together" \
+        in refused.stderr
+    assert "hint: keep the store locally: --store FILE.duckdb or --store FOLDER/" in refused.stderr
+    assert "Traceback" not in refused.stderr
 
     on_clickhouse, on_duckdb = tmp_path / "clickhouse.duckdb", tmp_path / "duckdb.duckdb"
     for d in DATES:

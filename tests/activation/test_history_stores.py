@@ -6,7 +6,8 @@ must add up (previous ∪ entered − exited = current, per definition) and
 replay from the first snapshot to every later one; diffs must equal the
 difference of the two memberships; the stores must equal each other; a
 snapshot run again changes nothing; and a write that fails half-way leaves
-the store as it was.
+the store as it was. A ClickHouse target keeps no table store: it fills a
+local one.
 """
 
 from __future__ import annotations
@@ -218,17 +219,36 @@ def test_a_failed_write_leaves_the_store_as_it_was(store_name: str, place: Place
     assert place.readout().comparable() == before.comparable()
 
 
-def test_a_local_store_takes_members_from_a_server_engine(demo_db: Path, model_file: Path, build,
-                                                          tmp_path: Path) -> None:
-    """Computed on PostgreSQL, streamed as Arrow batches into a DuckDB file: what `run` computes on DuckDB."""
-    engine = build("postgres").engine()
-    local = str(tmp_path / "local.duckdb")
+@pytest.mark.parametrize("server", ["postgres", "clickhouse"])
+def test_a_local_store_takes_members_from_a_server_engine(server: str, demo_db: Path, model_file: Path, build,
+                                                          places, request, tmp_path: Path) -> None:
+    """Computed on PostgreSQL or ClickHouse, streamed as Arrow batches into a DuckDB file and a Parquet folder:
+    what `run` computes on DuckDB. ClickHouse refuses a store in its own tables (no transaction replaces a
+    snapshot in both), and says where to keep it; nothing is created in its database."""
+    if server in STORES:
+        engine = build(server).engine()
+    else:
+        if server not in places:
+            places[server] = Place(server, tmp_path / server, demo_db, model_file, request)
+        engine = places[server].engine(write=True)
     try:
-        with history.open_store(local, engine, write=True) as store:
-            history.snapshot(segdsl.load(model_file), engine, store, DATES[0], series=SERIES)
+        if server == "clickhouse":
+            with pytest.raises(segdsl.SegError) as info:
+                history.open_store("table:segment_history", engine, write=True)
+            (found,) = info.value.diagnostics
+            assert found.code == "SEG320"
+            assert found.message.startswith("a history store cannot be kept in a clickhouse connection: writing a "
+                                            "snapshot replaces rows of two tables, and ClickHouse has no transaction")
+            assert found.hint.startswith("keep the store locally: --store FILE.duckdb or --store FOLDER/")
+            _, tables = engine.fetch(f"SHOW TABLES FROM `{places[server].clickhouse_database}`")
+            assert sorted(t for (t,) in tables) == ["customers", "orders"]
+        for local in (str(tmp_path / "local.duckdb"), str(tmp_path / "local") + "/"):
+            with history.open_store(local, engine, write=True) as store:
+                history.snapshot(segdsl.load(model_file), engine, store, DATES[0], series=SERIES)
+            with history.open_store(local) as store:
+                r: Readout = read(store)
+            expected, population = run_at(demo_db, segdsl.load(model_file), DATES[0])
+            assert r.members[DATES[0]] == expected and len(expected) > 1000
+            assert r.population[DATES[0]] == population
     finally:
         engine.close()
-    with history.open_store(local) as store:
-        r: Readout = read(store)
-    assert r.members[DATES[0]] == run_at(demo_db, segdsl.load(model_file), DATES[0])[0]
-    assert r.population[DATES[0]] == run_at(demo_db, segdsl.load(model_file), DATES[0])[1]

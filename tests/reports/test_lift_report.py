@@ -1,11 +1,12 @@
 """`report lift of HOLDOUT measure …`: a holdout's arms compared on an outcome after as_of, on every engine.
 
 The demo shop (3,000 customers) is loaded into DuckDB, SQLite, PostgreSQL,
-MariaDB and Spark. The oracle is computed apart from the report: the arms
-from `segdsl run` at as_of, each member's outcome by DuckDB's SQL over the
-raw orders (the days after as_of up to the window's end), and the tests by
-statsmodels (two-proportion z-test, Wald and log-ratio intervals) and scipy
-(Welch's t-test and its interval) on those member rows.
+MariaDB, Spark and ClickHouse (chdb). The oracle is computed apart from the
+report: the arms from `segdsl run` at as_of, each member's outcome by
+DuckDB's SQL over the raw orders (the days after as_of up to the window's
+end), and the tests by statsmodels (two-proportion z-test, Wald and
+log-ratio intervals) and scipy (Welch's t-test and its interval) on those
+member rows.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def lift_on(name: str, places: dict[str, Place], request: pytest.FixtureRequest,
         if name not in places:
             places[name] = Place(name, tmp_path_factory.mktemp(f"lift_{name}"), demo_db, model_file, request)
         place = places[name]
-        if name in ("spark", "clickhouse"):
+        if name in ("spark", "clickhouse"):  # a session of the test process, the shop's tables bound
             results = model.report(connection=place.spark or place.chdb, bindings=place.bindings, as_of=AS_OF)
         else:
             results = model.report(target=place.url, as_of=AS_OF)

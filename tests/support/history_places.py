@@ -4,14 +4,18 @@ The demo data (segdsl.demo, a few thousand customers) is loaded into each
 engine with its own types; a store is then filled with weekly snapshots
 computed where the store is: a table store on PostgreSQL, MariaDB or Spark
 is computed on that engine, the local stores (a DuckDB file, a Parquet
-folder) on DuckDB. `Place.readout()` reads back what the store holds —
+folder) on DuckDB. ClickHouse (chdb) keeps no table store (see
+segdsl.activation.sqlstore); its place is the shop as a target, for exports,
+lift reports and snapshots into a local store. `Place.readout()` reads back what the store holds —
 member rows, catalog sizes, changes — through the store's own engine.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -100,6 +104,8 @@ _PG = {"int64": "BIGINT", "int32": "BIGINT", "double": "DOUBLE PRECISION", "stri
        "timestamp[us]": "TIMESTAMP", "bool": "BOOLEAN"}
 _MY = {"int64": "BIGINT", "int32": "BIGINT", "double": "DOUBLE", "string": "VARCHAR(200)", "date32[day]": "DATE",
        "timestamp[us]": "DATETIME(6)", "bool": "BOOLEAN"}
+_CH = {"int64": "Int64", "int32": "Int32", "double": "Float64", "string": "String", "date32[day]": "Date32",
+       "timestamp[us]": "DateTime64(6, 'UTC')", "bool": "Bool"}
 
 
 class Place:
@@ -200,25 +206,23 @@ class Place:
         self.cleanups.append(drop)
 
     def _clickhouse(self, session: Any, tables: dict[str, pa.Table]) -> None:
-        """The shop in a database of the process's chdb session (shared with the conformance tests, so
-        the sources are bound to qualified names rather than to the session's current database)."""
-        import pyarrow.parquet as pq
-
+        """The shop in a database of its own in the process's one chdb session (shared with the conformance
+        tests, whose current database stays theirs): tables bound to qualified names, Nullable only where the
+        data has NULLs, as ClickHouse schemas are written."""
         self.chdb = session
-        database = f"segdsl_hist_{RUN_ID}"
-        session.query(f"CREATE DATABASE IF NOT EXISTS `{database}` ENGINE = Atomic")
+        database = f"segdsl_hist_{RUN_ID}_{uuid.uuid4().hex[:6]}"
+        session.query(f"CREATE DATABASE `{database}` ENGINE = Atomic")
         for name, table in tables.items():
-            path = self.folder / f"{name}.parquet"
-            self.folder.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, path)
-            session.query(f"CREATE TABLE `{database}`.`{name}` ENGINE = MergeTree ORDER BY tuple() "
-                          f"AS SELECT * FROM file('{path}', Parquet)")
+            cols = ", ".join(f"`{f.name}` " + (f"Nullable({_CH[str(f.type)]})" if table.column(f.name).null_count
+                                               else _CH[str(f.type)]) for f in table.schema)
+            session.query(f"CREATE TABLE `{database}`.`{name}` ({cols}) ENGINE = MergeTree ORDER BY tuple()")
+            lines = "\n".join(json.dumps({k: v.isoformat(sep=" ") if isinstance(v, dt.datetime) else
+                                          v.isoformat() if isinstance(v, dt.date) else v for k, v in row.items()},
+                                         ensure_ascii=False) for row in table.to_pylist())
+            session.query(f"INSERT INTO `{database}`.`{name}` FORMAT JSONEachRow\n{lines}")
         self.bindings = {name: f"{database}.{name}" for name in tables}
-
-        def drop() -> None:
-            session.query(f"DROP DATABASE IF EXISTS `{database}`")
-
-        self.cleanups.append(drop)
+        self.clickhouse_database = database
+        self.cleanups.append(lambda: session.query(f"DROP DATABASE IF EXISTS `{database}`"))
 
     # ── the store ───────────────────────────────────────────────────────────
     @property
@@ -237,6 +241,8 @@ class Place:
             return engines.open_duckdb(self.demo_db, self.model_file.parent)
         if self.name == "spark":
             return engines.open_engine(self.spark, self.model_file.parent, write=write).bind(self.bindings)
+        if self.name == "clickhouse":
+            return engines.open_engine(self.chdb, self.model_file.parent, write=write).bind(self.bindings)
         return engines.open_engine(self.url, self.model_file.parent, write=write)
 
     def open(self, write: bool = False) -> tuple[engines.Engine, Any]:
