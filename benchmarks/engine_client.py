@@ -6,7 +6,8 @@ Each timed run computes the whole result and hands every row to the client,
 which discards it: psql (`COPY (…) TO STDOUT`) on PostgreSQL, the mariadb
 client (`--quick`, rows as they come) on MariaDB, Python's sqlite3 (with the
 two functions compiled SQLite SQL needs) on SQLite, chdb's Arrow output on
-ClickHouse, and a Parquet write on Spark (as Spark users keep results). The
+ClickHouse, and a Parquet write on Spark, in local mode or through a session
+of a Spark Connect server (as Spark users keep results). The
 queries run interleaved, after one untimed round; then each result is read
 once more (untimed) into OUT_DIR/NAME.parquet, for the benchmark to compare
 with DuckDB's. The seconds are printed as JSON.
@@ -177,7 +178,35 @@ def _spark(target: str, out: Path):
     return run, export, lambda: f"Spark {spark.version} local[*]"
 
 
-CLIENTS = {"postgres": _postgres, "mysql": _mysql, "sqlite": _sqlite, "clickhouse": _clickhouse, "spark": _spark}
+def _spark_connect(target: str, out: Path):
+    """`target` is the data set's folder, as for `_spark`; the server's URL is SEGDSL_SPARK_CONNECT_URL.
+    The server runs on this machine, so it reads the Parquet files and writes the parts where they are."""
+    from pyspark.sql.connect.session import SparkSession as ConnectSession
+
+    url = os.environ["SEGDSL_SPARK_CONNECT_URL"]
+    spark = ConnectSession.builder.remote(url).getOrCreate()
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    for table in TABLES:
+        spark.read.parquet(str((Path(target) / f"{table}.parquet").resolve())).createOrReplaceTempView(table)
+    parts = (out / "spark-parts").resolve()
+
+    def run(sql: str) -> None:
+        spark.sql(sql).write.mode("overwrite").parquet(str(parts))
+
+    def export(sql: str, path: Path) -> None:
+        import pyarrow.dataset as ds
+        import pyarrow.parquet as pq
+
+        run(sql)
+        pq.write_table(ds.dataset(str(parts), format="parquet").to_table(), path)
+        shutil.rmtree(parts, ignore_errors=True)
+
+    return run, export, lambda: f"Spark {spark.version} through Spark Connect"
+
+
+CLIENTS = {"postgres": _postgres, "mysql": _mysql, "sqlite": _sqlite, "clickhouse": _clickhouse, "spark": _spark,
+           "spark-connect": _spark_connect}
 
 
 def main(argv: list[str]) -> int:

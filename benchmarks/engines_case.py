@@ -1,7 +1,8 @@
 """Case 12: every verified server and embedded engine at size, through `segdsl run --target`.
 
 For each engine (PostgreSQL, MariaDB, SQLite, ClickHouse through chdb, Spark
-in local mode) and size, the data set is loaded once through the engine's
+in local mode, Spark through a Spark Connect server started for the case and
+stopped after it, as production Spark is reached) and size, the data set is loaded once through the engine's
 bulk path (benchmarks.loaders) and kept; then, in the same run:
 
 - the engine's own time for segdsl's compiled query and for an expert's
@@ -31,23 +32,30 @@ GOAL_SIZE = 1_000_000
 LARGEST = 1_000_000       # the case runs at the benchmark's sizes up to this one
 CASE = "12 engines at size"
 NAMES = {"postgres": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite", "clickhouse": "ClickHouse (chdb)",
-         "spark": "Spark local"}
+         "spark": "Spark local", "spark-connect": "Spark Connect"}
+SPARKS = ("spark", "spark-connect")  # both read the data set's Parquet files where they are
+# the Spark Connect server of the case: Spark's defaults, all cores, the driver memory of Spark local
+SPARK_CONNECT_CONFS = {"spark.driver.memory": os.environ.get("SEGDSL_SPARK_MEMORY", "4g"),
+                       "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS"}
 
 HOW = ("12. **Engines at size.** The data set loaded into PostgreSQL (COPY), MariaDB (LOAD DATA LOCAL INFILE, "
        "InnoDB), SQLite (one transaction of inserts), ClickHouse through chdb (MergeTree tables filled from the "
        "Parquet files) — kept between runs in schemas `segdsl_bench_<size>` ([`benchmarks/loaders.py`]"
-       "(benchmarks/loaders.py)) — and Spark local mode on the Parquet files. "
+       "(benchmarks/loaders.py)) — and Spark on the Parquet files, in local mode and through Spark Connect "
+       "(a local Spark Connect server started by the case in UTC and stopped after it, "
+       "[`benchmarks/spark_server.py`](benchmarks/spark_server.py), as production Spark is reached). "
        "The engine's own time runs segdsl's compiled query and an expert's hand-written query for each engine "
        "([`benchmarks/handsql_engines.py`](benchmarks/handsql_engines.py)) through the engine's own client with "
        "every row handed to it: psql `COPY (…) TO STDOUT`, the mariadb client with `--quick`, Python's "
-       "sqlite3, chdb's Arrow output, a Parquet write in one Spark session "
+       "sqlite3, chdb's Arrow output, a Parquet write in one Spark session (local, or a Spark Connect session) "
        "([`benchmarks/engine_client.py`](benchmarks/engine_client.py)), interleaved after a warm-up round. "
        "`segdsl run shop.seg --target … --output members.parquet` is timed as a whole process (start-up, "
-       "schema reading, compilation, the query, the Parquet file; for Spark the start of its JVM too), with its "
-       "peak resident memory (for chdb the engine runs inside that process; Spark's JVM is a process of its "
-       "own, not counted). The membership of segdsl's file and of the hand-written result is compared with "
-       "DuckDB's for the same model. Run it with `--cases 12 --engines postgres,mysql,…`; servers come from "
-       "SEGDSL_PG_URL and SEGDSL_MYSQL_URL.")
+       "schema reading, compilation, the query, the Parquet file; for Spark local the start of its JVM too; "
+       "through Spark Connect `--target sc://127.0.0.1:PORT`, a session of the running server), with its "
+       "peak resident memory (for chdb the engine runs inside that process; Spark's JVM, local or the Spark "
+       "Connect server, is a process of its own, not counted). The membership of segdsl's file and of the hand-written result is compared with "
+       "DuckDB's for the same model. Run it with `--cases 12 --engines postgres,mysql,…,spark-connect`; servers come "
+       "from SEGDSL_PG_URL and SEGDSL_MYSQL_URL.")
 
 
 def sizes(all_sizes: list[int]) -> list[int]:
@@ -104,7 +112,7 @@ def _compile(engine: str, loaded: loaders.Loaded, duck) -> str:
     """segdsl's query as `segdsl run --target` compiles it (with the engine's own column types)."""
     from .runner import AS_OF, compiled
 
-    if engine == "spark":  # the views of the engine client are named like the tables
+    if engine in SPARKS:  # the views of the engine client are named like the tables
         return compiled(duck, models.SHOP, "spark")
     import segdsl
     from segdsl.engines import open_engine
@@ -118,7 +126,40 @@ def _compile(engine: str, loaded: loaders.Loaded, duck) -> str:
         target.close()
 
 
+def _reason(exc: BaseException) -> str:
+    """The first line of an error, as the case reports an engine that is not available."""
+    return str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+
+
 def measure(bench, ds, engine: str) -> None:
+    """One engine at one size; for Spark Connect, a server started for it and stopped after, whatever
+    happens (one that does not start is reported as not available, with the reason)."""
+    if engine != "spark-connect":
+        _measure(bench, ds, engine)
+        return
+    from . import spark_server
+    from .measure import Row, size_label
+
+    folder = bench.work / f"spark-connect-{ds.customers}"
+    shutil.rmtree(folder, ignore_errors=True)
+    try:
+        url, stop = spark_server.start(folder, SPARK_CONNECT_CONFS, master="local[*]")
+    except Exception as exc:  # noqa: BLE001 - no pyspark, no Java, a server that did not start: reported
+        size = size_label(ds.customers)
+        _forget(bench, engine, size)
+        bench.res.add(Row(CASE, size, f"{NAMES[engine]}: not available", None, 0, _reason(exc)), bench.say)
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    bench.say(f"    Spark Connect server started at {url}")
+    try:
+        _measure(bench, ds, engine, url)
+    finally:
+        stop()
+        shutil.rmtree(folder, ignore_errors=True)
+        bench.say(f"    Spark Connect server at {url} stopped")
+
+
+def _measure(bench, ds, engine: str, url: str = "") -> None:
     from .runner import AS_OF, REPO, _lit, compiled, connect
     from .measure import Row, _fmt_bytes, median, run_process, size_label
 
@@ -127,10 +168,9 @@ def measure(bench, ds, engine: str) -> None:
     _forget(bench, engine, size)
     res = bench.res
     try:
-        loaded = loaders.ensure(engine, ds, bench.data_root, say=bench.say)
+        loaded = loaders.ensure(engine, ds, bench.data_root, say=bench.say, url=url)
     except Exception as exc:  # noqa: BLE001 - a server that is not there is reported, not fatal
-        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        res.add(Row(CASE, size, f"{name}: not available", None, 0, reason), bench.say)
+        res.add(Row(CASE, size, f"{name}: not available", None, 0, _reason(exc)), bench.say)
         return
     work = bench.work / f"engine-{engine}-{ds.customers}"
     shutil.rmtree(work, ignore_errors=True)
@@ -138,13 +178,16 @@ def measure(bench, ds, engine: str) -> None:
     duck = connect(ds, bench.scratch())
     try:
         seg_sql = _compile(engine, loaded, duck)
-        hand_sql = handsql_engines.shop_sql(engine, AS_OF, {t: loaded.table(t) for t in loaders.TABLES})
+        dialect = "spark" if engine in SPARKS else engine
+        hand_sql = handsql_engines.shop_sql(dialect, AS_OF, {t: loaded.table(t) for t in loaders.TABLES})
         (work / "segdsl.sql").write_text(seg_sql, encoding="utf-8")
         (work / "hand.sql").write_text(hand_sql, encoding="utf-8")
         repeat = bench.args.repeat
-        client_target = str(ds.path) if engine == "spark" else loaded.url
+        client_target = str(ds.path) if engine in SPARKS else loaded.url
+        client_env = {**os.environ, "SEGDSL_SPARK_CONNECT_URL": loaded.url} if engine == "spark-connect" else None
         p = run_process([sys.executable, "-m", "benchmarks.engine_client", engine, client_target, str(repeat),
-                         str(work), f"segdsl={work / 'segdsl.sql'}", f"hand={work / 'hand.sql'}"], cwd=REPO)
+                         str(work), f"segdsl={work / 'segdsl.sql'}", f"hand={work / 'hand.sql'}"], cwd=REPO,
+                        env=client_env)
         if p.returncode != 0:
             tail = [line for line in p.stderr.strip().splitlines() if line.strip()][-2:]
             res.add(Row(CASE, size, f"{name}: the engine's client failed", None, 0, " / ".join(tail)[-300:]),
@@ -153,7 +196,7 @@ def measure(bench, ds, engine: str) -> None:
         client = json.loads(p.stdout.strip().splitlines()[-1])
         # `segdsl run` as a user runs it
         model_file = models.SHOP
-        if engine == "spark":
+        if engine in SPARKS:
             model_file = work / "shop.seg"
             model_file.write_text(loaders.spark_model(models.SHOP.read_text(encoding="utf-8"), loaded.files),
                                   encoding="utf-8")
@@ -210,6 +253,7 @@ def measure(bench, ds, engine: str) -> None:
                     (ratio <= GOAL_COMMAND and seg_diff.equal) if at_goal else None), bench.say)
         res.add(Row(CASE, size, f"{name}: peak RSS of the segdsl process", peak, len(runs),
                     "JVM not counted (a process of its own)" if engine == "spark" else
+                    "the server's JVM not counted (a process of its own)" if engine == "spark-connect" else
                     ("the engine runs in this process" if engine == "clickhouse" else ""),
                     f"≤ {_fmt_bytes(GOAL_RSS)} at 1 M" if at_goal else "",
                     (peak is not None and peak <= GOAL_RSS) if at_goal else None, unit="bytes"), bench.say)
@@ -280,7 +324,8 @@ def engine_list(text: str) -> list[str]:
     import argparse
 
     chosen = [e.strip().lower() for e in text.split(",") if e.strip()]
-    aliases = {"mariadb": "mysql", "postgresql": "postgres", "chdb": "clickhouse", "pg": "postgres"}
+    aliases = {"mariadb": "mysql", "postgresql": "postgres", "chdb": "clickhouse", "pg": "postgres",
+               "sparkconnect": "spark-connect", "sc": "spark-connect"}
     chosen = [aliases.get(e, e) for e in chosen]
     unknown = [e for e in chosen if e not in NAMES]
     if unknown:

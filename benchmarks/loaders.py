@@ -10,7 +10,8 @@ replaced.
     MariaDB     LOAD DATA LOCAL INFILE (CSV), then ANALYZE TABLE
     SQLite      one transaction of executemany from Arrow batches, ISO text timestamps
     ClickHouse  chdb: MergeTree tables filled from the Parquet files by ClickHouse itself
-    Spark       reads the data set's Parquet files where they are (its native format)
+    Spark       reads the data set's Parquet files where they are (its native format),
+                in local mode and through a Spark Connect server alike
 
 The CSV files are written by DuckDB from the Parquet files, in the form each
 server's loader reads (\\N for NULL, 0/1 for booleans), and removed after.
@@ -33,7 +34,7 @@ TABLES = ("customers", "orders", "web_events")
 MARKER = "segdsl_bench_loaded"
 PG_URL = os.environ.get("SEGDSL_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 MYSQL_URL = os.environ.get("SEGDSL_MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
-ENGINES = ("postgres", "mysql", "sqlite", "clickhouse", "spark")
+ENGINES = ("postgres", "mysql", "sqlite", "clickhouse", "spark", "spark-connect")
 
 # Parquet (Arrow) type → column type on each server
 _PG = {"int64": "BIGINT", "int32": "INTEGER", "double": "DOUBLE PRECISION", "string": "TEXT", "large_string": "TEXT",
@@ -103,8 +104,11 @@ def _csv(ds: DataSet, table: str, folder: Path, bools_as_ints: bool) -> Path:
     return out
 
 
-def ensure(engine: str, ds: DataSet, root: Path, say: Callable[[str], None] = print) -> Loaded:
-    """The data set on the engine, loaded now unless a complete copy of it is there."""
+def ensure(engine: str, ds: DataSet, root: Path, say: Callable[[str], None] = print, url: str = "") -> Loaded:
+    """The data set on the engine, loaded now unless a complete copy of it is there; `url` is the
+    Spark Connect server's (sc://host:port), which the benchmark starts."""
+    if engine == "spark-connect":
+        return _spark_connect(ds, url)
     loader = {"postgres": _postgres, "mysql": _mysql, "sqlite": _sqlite, "clickhouse": _clickhouse,
               "spark": _spark}[engine]
     return loader(ds, root, say)
@@ -320,6 +324,14 @@ def _clickhouse(ds: DataSet, root: Path, say) -> Loaded:
 def _spark(ds: DataSet, root: Path, say) -> Loaded:
     """Spark reads Parquet where it is: a model whose sources are the data set's files (see spark_model)."""
     return Loaded("spark", "spark://local[*]", schema=ds.path.name, files={t: ds.file(t) for t in TABLES})
+
+
+def _spark_connect(ds: DataSet, url: str) -> Loaded:
+    """Through Spark Connect as in local mode: the server reads the data set's Parquet files where they are
+    (it runs on this machine), named as the model's sources."""
+    if not url.startswith("sc://"):
+        raise ValueError(f"a Spark Connect URL is needed (sc://host:port), not {url!r}")
+    return Loaded("spark-connect", url, schema=ds.path.name, files={t: ds.file(t) for t in TABLES})
 
 
 def spark_model(model_text: str, files: dict[str, Path]) -> str:

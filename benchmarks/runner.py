@@ -759,7 +759,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--quick", action="store_true", help="one run per variant, no warm-up, 100k customers by default")
     p.add_argument("--cases", default="1,2,3,4,5,6,7,8,9,10,12,13", help="which cases to run, e.g. 1,2,5")
     p.add_argument("--engines", type=engines_case.engine_list, default=engines_case.default_engines(),
-                   help="case 12: which engines, comma-separated (default: postgres,mysql,sqlite,clickhouse,spark)")
+                   help="case 12: which engines, comma-separated (default: postgres,mysql,sqlite,clickhouse,spark,"
+                        "spark-connect)")
     p.add_argument("--data", default=os.environ.get("SEGDSL_BENCH_DATA",
                                                       str(Path(tempfile.gettempdir()) / "segdsl-bench")),
                    help="folder for generated data sets, reused between runs (default: $SEGDSL_BENCH_DATA or "

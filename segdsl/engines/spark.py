@@ -326,12 +326,18 @@ def _replace_folder(spark: Any, staging: str, location: str) -> None:
 
 
 def _nan_as_null(frame: Any) -> Any:
-    """NaN in a floating-point column of a data file is missing, as on every engine (engines.files)."""
-    from pyspark.sql import functions as F
+    """NaN in a floating-point column of a data file is missing, as on every engine (engines.files).
+
+    SQL expressions, not pyspark.sql.functions: those follow the kind of session made first in the
+    process, and fail on a Spark Connect session built by its own client (as `fetch` notes)."""
     from pyspark.sql.types import DoubleType, FloatType
 
     floats = {f.name for f in frame.schema.fields if isinstance(f.dataType, (DoubleType, FloatType))}
     if not floats:
         return frame
-    return frame.select(*[F.when(F.isnan(F.col(f"`{n}`")), F.lit(None)).otherwise(F.col(f"`{n}`")).alias(n)
-                          if n in floats else F.col(f"`{n}`") for n in frame.columns])
+
+    def quoted(name: str) -> str:
+        return "`" + name.replace("`", "``") + "`"
+
+    return frame.selectExpr(*[f"CASE WHEN isnan({quoted(n)}) THEN NULL ELSE {quoted(n)} END AS {quoted(n)}"
+                              if n in floats else quoted(n) for n in frame.columns])

@@ -41,6 +41,7 @@ CODES: dict[str, str] = {
     "SEG143": "audience of something not a segment",
     "SEG144": "unknown audience destination",
     "SEG145": "bad audience identifier",
+    "SEG146": "bad calibration report",
     "SEG150": "share without a part",
     "SEG151": "events without a time order",
     "SEG201": "type mismatch",
@@ -73,6 +74,7 @@ CODES: dict[str, str] = {
     "SEG325": "bad export option",
     "SEG326": "export failed",
     "SEG327": "outcome window not over",
+    "SEG328": "calibration period not before as_of",
     "SEG601": "too many categories for a cross-tab",
     "SEG602": "migration needs two dates",
     # Lints: warnings about segment quality (segdsl.semantic.lints, segdsl.tools.datalint); severities are configurable.

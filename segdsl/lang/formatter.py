@@ -365,6 +365,14 @@ class _Printer:
             body = f"lift of {names(d.subjects)}{measure}{against}"
         elif d.kind == "persona":
             body = f"persona of {self.name(d.subjects[0])}{measure}"
+        elif d.kind == "calibration":
+            if isinstance(d.period, s.DateLit):
+                period = f" until @{d.period.value.isoformat()}"
+            elif isinstance(d.period, s.Duration):
+                period = f" split {d.period.amount} {d.period.unit}" + ("s" if d.period.amount != 1 else "")
+            else:
+                period = ""
+            body = f"calibration of {self.name(d.subjects[0])}{period}"
         else:
             body = f"{d.kind} of {names(d.subjects)}"
         return "report " + (f"{self.name(d.name)} = " if d.name is not None else "") + body

@@ -579,8 +579,10 @@ class _Builder(TestBuilder):
 
     def report(self, meta, children):
         name = children[0] if len(children) == 2 else None
-        kind, subjects, measures, *against = children[-1]
-        return s.Report(name, kind, subjects, measures, self._span(meta), against[0] if against else None)
+        kind, subjects, measures, *rest = children[-1]
+        against = rest[0] if rest else None
+        period = rest[1] if len(rest) > 1 else None
+        return s.Report(name, kind, subjects, measures, self._span(meta), against, period)
 
     def report_value(self, meta, children):
         return ("value", children[0], children[1] if len(children) > 1 else ())
@@ -606,6 +608,15 @@ class _Builder(TestBuilder):
     def audience(self, meta, children):
         name, subject, destination, *identifiers = children
         return s.Audience(name, subject, destination, tuple(identifiers), self._span(meta))
+
+    def report_calibration(self, meta, children):
+        return ("calibration", (children[0],), (), None, children[1] if len(children) > 1 else None)
+
+    def report_calibration_until(self, meta, children):
+        return self.date(meta, children)
+
+    def report_calibration_split(self, meta, children):
+        return children[0]
 
     def report_persona(self, meta, children):
         return ("persona", (children[0],), children[1] if len(children) > 1 else ())

@@ -298,6 +298,7 @@ class Report:
     measures: tuple[Expr, ...]
     span: Span
     against: Name | None = None  # lift: the control arm, when written
+    period: "DateLit | Duration | None" = None  # calibration: `until @D` or `split D`
 
 
 @dataclass(frozen=True)

@@ -748,7 +748,7 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
             raise _failed(target, exc) from None
 
     results: list[ReportResult] = []
-    rest = [x for x in reports if x.kind not in ("migration", "lift")]
+    rest = [x for x in reports if x.kind not in ("migration", "lift", "calibration")]
     if rest:
         engine = ReportQueries(target, members(extended, as_of, "segdsl_report_members"))
         low = engine.low
@@ -783,5 +783,9 @@ def compute(target: Engine, checked: m.CheckedModel, schemas: dict[str, dict[str
             from .lift_report import lift_report
 
             done[r.name] = lift_report(target, checked, r, as_of, members, _text_of(sources))
+        elif r.kind == "calibration":
+            from .calibration import calibration_report
+
+            done[r.name] = calibration_report(target, checked, r, as_of, params or {}, members)
         results.append(done[r.name])
     return results

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .compute import Bars, Heatmap, ReportResult, Table
+from .calibration import Lines
 from .persona import Card
 
 FORMATS = ("terminal", "md", "html", "json", "csv")
@@ -65,6 +66,19 @@ def _top(values: list[list[float | None]]) -> float:
     return max(present, default=0) or 1
 
 
+def _line_chart(b: Any, width: int = 520, height: int = 220) -> dict[str, Any]:
+    """Where a line chart puts its points: x evenly over the labels, y from 0 to the largest value (a
+    missing value breaks no line: the point is left out)."""
+    top = max((v for s in b.values for v in s if v is not None), default=0) or 1
+    n = max(len(b.labels) - 1, 1)
+    xs = [round(i * width / n, 1) for i in range(len(b.labels))]
+    series = [" ".join(f"{x},{round(height - (v / top) * height, 1)}" for x, v in zip(xs, s) if v is not None)
+              for s in b.values]
+    every = max(1, math.ceil(len(b.labels) / 12))
+    ticks = [(xs[i], b.labels[i]) for i in range(0, len(b.labels), every)]
+    return {"series": series, "top": top, "ticks": ticks, "width": width, "height": height}
+
+
 def _md(text: object) -> str:
     """A Markdown table cell: a pipe would end the cell, and HTML from the data is shown, not rendered."""
     return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
@@ -92,7 +106,8 @@ def _environment():
     env.filters["md"] = _md
     env.globals.update(heat=_heat, ink=_ink, top=_top, colours=SERIES_COLOURS, is_table=lambda b: isinstance(b, Table),
                        is_bars=lambda b: isinstance(b, Bars), is_heatmap=lambda b: isinstance(b, Heatmap),
-                       is_card=lambda b: isinstance(b, Card))
+                       is_card=lambda b: isinstance(b, Card), is_lines=lambda b: isinstance(b, Lines),
+                       line_chart=_line_chart)
     return env
 
 
@@ -118,7 +133,7 @@ def render(results: list[ReportResult], context: Context, format: str) -> str:
     raise ValueError(format)
 
 
-def _block(b: Table | Bars | Heatmap | Card) -> dict[str, Any]:
+def _block(b: Table | Bars | Heatmap | Card | Lines) -> dict[str, Any]:
     """A block as JSON, with its type; a card holds blocks of its own."""
     out = dict(asdict(b), type=type(b).__name__.lower())
     if isinstance(b, Card):

@@ -622,11 +622,14 @@ class Holdout:
 @dataclass(frozen=True)
 class Report:
     name: str
-    kind: str  # value, crosstab, profile, overlap, migration, lift, persona
+    kind: str  # value, crosstab, profile, overlap, migration, lift, persona, calibration
     subjects: tuple[str, ...]
     measures: tuple[Expr, ...]
     span: Span | None = _nospan()
     against: str | None = None  # lift: the control arm
+    # calibration: the calibration period's last day, or (amount, unit) before as_of; None: the horizon
+    period: "dt.date | tuple[int, str] | None" = None
+    period_span: Span | None = None
 
 
 @dataclass(frozen=True)

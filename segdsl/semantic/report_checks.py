@@ -44,7 +44,13 @@ class ReportChecks:
                 if d.name and (d.name.text in self.defs or d.name.text in reports):
                     self.out.add("SEG102", f"`{d.name.text}` is defined twice", d.name.span, "rename the report")
                 against = self._lift_checks(d, measures) if d.kind == "lift" else None
-                reports[name] = m.Report(name, d.kind, subjects, measures, d.span, against)
+                period = d.period.value if isinstance(d.period, s.DateLit) else \
+                    (d.period.amount, d.period.unit) if isinstance(d.period, s.Duration) else None
+                if isinstance(d.period, s.Duration) and d.period.amount <= 0:
+                    self.out.add("SEG146", "a calibration split needs a positive duration", d.period.span,
+                                 "for example `split 6 months`: the calibration period ends that long before as_of")
+                reports[name] = m.Report(name, d.kind, subjects, measures, d.span, against, period,
+                                         d.period.span if d.period is not None else None)
         return reports
 
     def _measure_arithmetic(self, e: m.Expr) -> bool:
@@ -84,6 +90,7 @@ class ReportChecks:
             "persona": (s.Segmentation, s.Segment),
             "crosstab": (s.Segment, s.Segmentation, s.Holdout, s.Feature),
             "lift": (s.Holdout,),
+            "calibration": (s.Prediction,),
         }[kind]
         if target is None:
             if kind == "crosstab":  # an entity column is a fine dimension
@@ -94,6 +101,6 @@ class ReportChecks:
         elif not isinstance(target, allowed):
             what = {"value": "a segment or segmentation", "profile": "a segment", "overlap": "a segment",
                     "migration": "a segmentation", "lift": "a holdout",
-                    "persona": "a segmentation or segment"}.get(kind, "a dimension")
+                    "persona": "a segmentation or segment", "calibration": "a prediction"}.get(kind, "a dimension")
             self.out.add("SEG108", f"`{n.text}` is not {what}", n.span, f"a {kind} report takes {what}")
 

@@ -90,10 +90,11 @@ def _write_nan_files(folder: Path, suffix: str, nan: str = "nan") -> None:
 
 
 @pytest.mark.parametrize("suffix", ["csv", "parquet"])
-@pytest.mark.parametrize("engine_name", ["duckdb", "clickhouse", "spark"])
+@pytest.mark.parametrize("engine_name", ["duckdb", "clickhouse", "spark", "spark-connect"])
 def test_nan_in_a_data_file_is_missing(engine_name: str, suffix: str, engine, tmp_path: Path) -> None:
-    """pandas writes a missing number as NaN: it is missing (two-valued semantics), not a number above all."""
-    _write_nan_files(tmp_path, suffix, "NaN" if engine_name == "spark" else "nan")
+    """pandas writes a missing number as NaN: it is missing (two-valued semantics), not a number above all.
+    Through Spark Connect too, where the files are read by the server."""
+    _write_nan_files(tmp_path, suffix, "NaN" if engine_name.startswith("spark") else "nan")
     path = tmp_path / "m.seg"
     path.write_text(NAN_MODEL.format(suffix=suffix), encoding="utf-8")
     model = segdsl.load(path)

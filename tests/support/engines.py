@@ -400,43 +400,15 @@ class SparkConnectEngine(SparkEngine):
 
 
 def start_spark_connect(folder: Path) -> tuple[str, Any]:
-    """A Spark Connect server of this test session (pyspark ships it), tuned for tiny data like start_spark;
-    returns its URL and a function that stops it."""
-    import socket
+    """A Spark Connect server of this test session (benchmarks.spark_server, shared with the benchmark),
+    tuned for tiny data like start_spark; returns its URL and a function that stops it."""
+    from benchmarks import spark_server
 
-    import pyspark
-
-    home = Path(pyspark.__file__).parent
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    folder.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, SPARK_HOME=str(home), SPARK_LOG_DIR=str(folder / "logs"), SPARK_PID_DIR=str(folder),
-               SPARK_IDENT_STRING=f"segdsl-{RUN_ID}", SPARK_NO_DAEMONIZE="")
-    env.pop("SPARK_NO_DAEMONIZE")
-    confs = {"spark.connect.grpc.binding.port": port, "spark.connect.grpc.binding.address": "127.0.0.1",
-             "spark.sql.session.timeZone": "UTC", "spark.sql.shuffle.partitions": 1,
-             "spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-             "spark.default.parallelism": 2, "spark.sql.adaptive.enabled": "false", "spark.ui.enabled": "false",
-             "spark.sql.warehouse.dir": str(folder / "warehouse"),
-             "spark.driver.extraJavaOptions": f"-Dderby.system.home={folder} {SPARK_JAVA_OPTS}"}
-    args = [str(home / "sbin" / "start-connect-server.sh"), "--master", "local[2]"]
-    for k, v in confs.items():
-        args += ["--conf", f"{k}={v}"]
-    subprocess.run(args, env=env, check=True, capture_output=True, timeout=120)
-
-    def stop() -> None:
-        subprocess.run([str(home / "sbin" / "stop-connect-server.sh")], env=env, capture_output=True, timeout=120)
-
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return f"sc://127.0.0.1:{port}", stop
-        except OSError:
-            time.sleep(0.5)
-    stop()
-    raise RuntimeError(f"Spark Connect did not start; its log is in {folder / 'logs'}")
+    confs = {"spark.sql.shuffle.partitions": 1, "spark.sql.codegen.wholeStage": "false",
+             "spark.sql.codegen.factoryMode": "NO_CODEGEN", "spark.default.parallelism": 2,
+             "spark.sql.adaptive.enabled": "false"}
+    return spark_server.start(folder, confs, master="local[2]", java_options=SPARK_JAVA_OPTS,
+                              ident=f"segdsl-{RUN_ID}")
 
 
 def start_spark(warehouse: Path) -> Any:

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +28,7 @@ HAVE_SPARK = importlib.util.find_spec("pyspark") is not None and shutil.which("j
 SIZE = 2000
 
 
-def _run(tmp_path: Path, engines: str) -> tuple[dict, str]:
+def _run(tmp_path: Path, engines: str) -> tuple[dict, str, str]:
     report = tmp_path / "BENCHMARKS.md"
     state = tmp_path / "results.json"
     # A process of its own: chdb's embedded server is one per process, and this test process already has
@@ -34,7 +37,7 @@ def _run(tmp_path: Path, engines: str) -> tuple[dict, str]:
                            "--engines", engines, "--data", str(tmp_path / "data"), "--output", str(report),
                            "--json", str(state)], cwd=runner.REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(state.read_text(encoding="utf-8")), report.read_text(encoding="utf-8")
+    return json.loads(state.read_text(encoding="utf-8")), report.read_text(encoding="utf-8"), done.stdout
 
 
 def _check(state: dict, engine: str) -> None:
@@ -66,7 +69,7 @@ def _drop(tmp_path: Path, engines: list[str]) -> None:
 def test_embedded_and_server_engines_give_duckdb_membership(tmp_path: Path) -> None:
     engines = ["sqlite", "clickhouse", "postgres", "mysql"]
     try:
-        state, report = _run(tmp_path, ",".join(engines))
+        state, report, _ = _run(tmp_path, ",".join(engines))
         goal_rows = [line.split(" ")[1] for line in report.splitlines()
                      if line.startswith("| 12") and line.split(" ")[1].endswith(".")]
         assert goal_rows == ["12a.", "12b.", "12c.", "12d."]
@@ -89,8 +92,38 @@ def test_embedded_and_server_engines_give_duckdb_membership(tmp_path: Path) -> N
 
 @pytest.mark.skipif(not HAVE_SPARK, reason="needs pyspark and Java (pip install -e '.[spark]')")
 def test_spark_local_gives_duckdb_membership(tmp_path: Path) -> None:
-    state, _ = _run(tmp_path, "spark")
+    state, _, _ = _run(tmp_path, "spark")
     _check(state, "spark")
+
+
+def test_spark_connect_gives_duckdb_membership_and_its_server_is_stopped(tmp_path: Path) -> None:
+    """Through a Spark Connect server the case starts (and stops: no server of it is left running).
+    Without pyspark[connect] or Java the case reports Spark Connect as not available, which _check
+    turns into a skip, or a failure under SEGDSL_REQUIRE_ENGINES=1."""
+    state, report, said = _run(tmp_path, "spark-connect")
+    _check(state, "spark-connect")
+    rss = [r for r in state["rows"] if r["measure"] == "Spark Connect: peak RSS of the segdsl process"]
+    assert "server's JVM not counted" in rss[0]["figure"]
+    assert "Spark Connect: `segdsl run --target" in report
+    port = int(re.search(r"Spark Connect server at sc://127\.0\.0\.1:(\d+) stopped", said).group(1))
+    with pytest.raises(OSError):  # nothing listens on the server's port any more
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+def test_a_spark_connect_server_that_cannot_start_is_reported_not_available(tmp_path: Path) -> None:
+    """A Java that is not there: the server's launcher fails, and the case says so with the launcher's words
+    instead of waiting out its start-up time or failing the run."""
+    report = tmp_path / "BENCHMARKS.md"
+    state = tmp_path / "results.json"
+    done = subprocess.run([sys.executable, "-m", "benchmarks", "--sizes", str(SIZE), "--quick", "--cases", "12",
+                           "--engines", "spark-connect", "--data", str(tmp_path / "data"), "--output", str(report),
+                           "--json", str(state)], cwd=runner.REPO, capture_output=True, text=True, timeout=170,
+                          env={**os.environ, "JAVA_HOME": str(tmp_path / "no-java")})
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = [r for r in json.loads(state.read_text(encoding="utf-8"))["rows"] if r["case"] == engines_case.CASE]
+    assert [r["measure"] for r in rows] == ["Spark Connect: not available"]
+    assert rows[0]["figure"].startswith("Spark Connect did not start: ")
+    assert "no-java/bin/java" in rows[0]["figure"], rows[0]["figure"]
 
 
 def test_hand_written_sql_names_the_loaded_tables() -> None:

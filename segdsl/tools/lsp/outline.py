@@ -22,6 +22,7 @@ _KIND_TOKEN = {"param": "parameter", "entity": "type", "events": "event", "featu
 KEYWORDS = frozenset("""
 import param entity events from key since by at columns feature segment segmentation else bucket quantile rfm
 recency frequency monetary holdout split seed exclusive report value of measure crosstab profile overlap migration lift against next
+calibration until
 and or not in between is missing like contains starts with last previous before where true false as_of
 audience to test expect
 days day weeks week months month years year number text date bool timestamp
