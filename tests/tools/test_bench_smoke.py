@@ -79,7 +79,7 @@ def test_every_case_produces_figures_and_equal_results(tmp_path: Path) -> None:
         assert heading in report
     goal_rows = [line.split(" ")[1] for line in report.splitlines() if line.startswith("| ") and
                  line.split(" ")[1][:1].isdigit() and line.split(" ")[1].endswith(".")]
-    assert goal_rows == ["1.", "2.", "3a.", "3b.", "4.", "5a.", "5b.", "6.", "7.", "9.", "10.", "12a.", "12b.",
+    assert goal_rows == ["1.", "2.", "3a.", "3b.", "4.", "5a.", "5b.", "6.", "7.", "8.", "9.", "10.", "12a.", "12b.",
                          "12c.", "12d.", "13a.", "13b."]
 
 
@@ -100,6 +100,22 @@ def test_spark_gives_the_same_membership(tmp_path: Path) -> None:
     spark = _rows(state, 7)
     assert len(spark) == 1 and spark[0]["median"] and spark[0]["median"] > 0, spark
     assert state["verified"]["7. Spark membership = DuckDB (2 k)"] is True
+
+
+def test_predicted_value_is_timed_against_the_plain_run(tmp_path: Path) -> None:
+    """Case 8: plain, fit + score and score with the stored fit timed, and lifetimes beside them when installed."""
+    state, report = _run(tmp_path, "8")
+    rows = _rows(state, 8)
+    assert [r["measure"].split(" ")[0] for r in rows[:4]] == ["plain", "fit", "score", "`segdsl"], rows
+    assert all(r["median"] > 0 for r in rows[:4])
+    assert "× plain" in rows[1]["figure"] and rows[1]["goal"] == "≤ 2 × plain"
+    assert state["ratios"]["predict"]["2000"][0] == pytest.approx(rows[1]["median"] / rows[0]["median"])
+    if importlib.util.find_spec("lifetimes") is not None:
+        assert rows[4]["measure"].startswith("lifetimes 0.11") and rows[4]["median"] > 0, rows[4]
+        assert "peak" in rows[4]["figure"]
+    else:
+        assert "skipped" in rows[4]["measure"]
+    assert "| 8. fit + score at 1 M" in report and "8. **Predicted value.**" in report
 
 
 def test_trait_aggregates_equal_the_hand_written_sql(tmp_path: Path) -> None:
