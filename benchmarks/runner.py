@@ -31,7 +31,8 @@ REPO = Path(__file__).resolve().parent.parent
 SCALING = (1, 10, 50, 100)
 # Which case each entry of the goal figures belongs to.
 RATIO_CASES = {"hand": 1, "scaling": 2, "scaling_own": 2, "pandas": 3, "compile": 5, "check": 5, "memory": 6,
-               "spark": 7, "predict": 8, "predict_lifetimes": 8, "polars": 13, "polars_fixed": 13, "lsp": 9, "traits": 10}
+               "spark": 7, "predict": 8, "predict_lifetimes": 8, "polars": 13, "polars_fixed": 13, "lsp": 9,
+               "traits": 10}
 COMPILE_FEATURES, COMPILE_SEGMENTS = 250, 250
 TABLES = ("customers", "orders", "web_events")
 

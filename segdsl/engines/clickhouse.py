@@ -44,6 +44,13 @@ def column_type(name: str) -> T:
     return T.ANY
 
 
+# The parser's limits on a query's text (256 KiB) and syntax tree (50,000 elements) by default: a model with
+# predictions writes ₂F₁'s series for every month of every value, which passes them. They apply while the
+# query is parsed, before its own SETTINGS are read, so they are set per session (or per request).
+PARSER_LIMITS = {"max_query_size": 64 * 2 ** 20, "max_ast_elements": 10_000_000,
+                 "max_expanded_ast_elements": 10_000_000}
+
+
 def with_setting(sql: str, name: str, value: str) -> str:
     """Add one setting to the SETTINGS clause that ends every compiled ClickHouse query."""
     match = re.search(r"\bSETTINGS\b(?=[^']*$)", sql)
@@ -102,6 +109,12 @@ class ClickHouseEngine(Engine):
                 raise unreachable(url, exc) from None
         self.embedded = self.session is not None
         self.errors = (RuntimeError, OSError, pa.ArrowException) if self.session is not None else (Exception,)
+        self._settings = dict(PARSER_LIMITS)
+        if self.session is not None:
+            try:
+                self.session.query("SET " + ", ".join(f"{k} = {v}" for k, v in PARSER_LIMITS.items()), "CSV")
+            except Exception as exc:  # noqa: BLE001 - chdb raises plain RuntimeError
+                raise unreachable(url, exc) from None
 
     def source(self, source: str) -> exp.Expression:
         if not self.is_file_source(source) or self.session is None:
@@ -123,7 +136,7 @@ class ClickHouseEngine(Engine):
 
     def _query(self, sql: str) -> tuple[list[str], list[tuple]]:
         if self.client is not None:
-            result = self.client.query(sql)
+            result = self.client.query(sql, settings=self._settings)
             return list(result.column_names), [tuple(r) for r in result.result_rows]
         table = self.session.query(sql, "ArrowTable")
         names = list(table.column_names)
@@ -140,7 +153,7 @@ class ClickHouseEngine(Engine):
         sql = self._read_only(sql)
         if self.client is not None:
             self._query_id = f"segdsl-{uuid.uuid4().hex}"
-            stream = self.client.query_arrow_stream(sql, settings={"query_id": self._query_id})
+            stream = self.client.query_arrow_stream(sql, settings={**self._settings, "query_id": self._query_id})
             context = stream.__enter__()
             first = next(iter(context), None)
             schema = first.schema if first is not None else pa.schema([])
@@ -186,7 +199,7 @@ class ClickHouseEngine(Engine):
 
     def execute(self, sql: str) -> None:
         if self.client is not None:
-            self.client.command(sql)
+            self.client.command(sql, settings=self._settings)
         else:
             self.session.query(sql, "CSV")
 
