@@ -515,7 +515,8 @@ class Bench:
             parts = []
             for when, by_case in sorted(runs.items()):
                 listing = ", ".join(c + (f" ({', '.join(sz)})" if sz else "") for c, sz in sorted(by_case.items()))
-                parts.append(f"case{'s' if len(by_case) > 1 else ''} {listing} in the run started {when[:19]}")
+                parts.append(f"case{'s' if len(by_case) > 1 else ''} {listing} "
+                             + (f"in the run started {when[:19]}" if when else "in an earlier run"))
             self.res.notes.append("Measured in several runs (--merge): " + "; ".join(parts) + ".")
         self.res.notes.append(
             f"The last run took {time.perf_counter() - started:.0f} s. A fixed pure-Python loop took "
