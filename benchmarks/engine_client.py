@@ -162,7 +162,12 @@ def _spark(target: str, out: Path):
     spark.sparkContext.setLogLevel("ERROR")
     for table in TABLES:
         spark.read.parquet(str(Path(target) / f"{table}.parquet")).createOrReplaceTempView(table)
-    parts = out / "spark-parts"
+    return (*_spark_writer(spark, out / "spark-parts"), lambda: f"Spark {spark.version} local[*]")
+
+
+def _spark_writer(spark, parts: Path):
+    """Run and export for either kind of Spark session: Spark's own Parquet writer into `parts`, as
+    `segdsl run` writes, and for the export those parts read back into one file."""
 
     def run(sql: str) -> None:
         spark.sql(sql).write.mode("overwrite").parquet(str(parts))
@@ -175,7 +180,7 @@ def _spark(target: str, out: Path):
         pq.write_table(ds.dataset(str(parts), format="parquet").to_table(), path)
         shutil.rmtree(parts, ignore_errors=True)
 
-    return run, export, lambda: f"Spark {spark.version} local[*]"
+    return run, export
 
 
 def _spark_connect(target: str, out: Path):
@@ -189,20 +194,8 @@ def _spark_connect(target: str, out: Path):
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     for table in TABLES:
         spark.read.parquet(str((Path(target) / f"{table}.parquet").resolve())).createOrReplaceTempView(table)
-    parts = (out / "spark-parts").resolve()
-
-    def run(sql: str) -> None:
-        spark.sql(sql).write.mode("overwrite").parquet(str(parts))
-
-    def export(sql: str, path: Path) -> None:
-        import pyarrow.dataset as ds
-        import pyarrow.parquet as pq
-
-        run(sql)
-        pq.write_table(ds.dataset(str(parts), format="parquet").to_table(), path)
-        shutil.rmtree(parts, ignore_errors=True)
-
-    return run, export, lambda: f"Spark {spark.version} through Spark Connect"
+    return (*_spark_writer(spark, (out / "spark-parts").resolve()),
+            lambda: f"Spark {spark.version} through Spark Connect")
 
 
 CLIENTS = {"postgres": _postgres, "mysql": _mysql, "sqlite": _sqlite, "clickhouse": _clickhouse, "spark": _spark,
