@@ -711,7 +711,8 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
     lines += ["", "## How each case is measured", "",
               "Cases 1–4 run in one process on DuckDB with its own memory limit (80 % of the machine: the "
               "results of ten million members are kept to be compared) and without insertion order, as "
-              "`segdsl run` runs; case 6 measures `segdsl run` itself, with its 1 GiB budget.", "",
+              "`segdsl run` runs; case 6 measures `segdsl run` itself, with its memory budget (1 GiB on this "
+              "machine).", "",
               "1. **Generated vs hand-written SQL.** segdsl's membership query for `shop.seg` (compiled as "
               "`segdsl run` compiles it, with the data's column types) and an expert's single-pass query for the "
               "same definitions ([`benchmarks/handsql.py`](benchmarks/handsql.py)), each materialised into a "

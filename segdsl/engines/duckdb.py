@@ -34,9 +34,43 @@ _NUMBERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
 
 # DuckDB's own default lets a query take 80 % of the machine's memory; segdsl keeps a run within a
-# fixed budget and lets the engine spill to disk beyond it, so that ten million customers need no
-# more memory than a hundred thousand. SEGDSL_MEMORY_LIMIT overrides it ("4GB"; "default": DuckDB's).
-MEMORY_LIMIT = "1GiB"
+# budget and lets the engine spill to disk beyond it, so that ten million customers need little more
+# memory than one million. SEGDSL_MEMORY_LIMIT overrides it ("4GB"; "default": DuckDB's).
+BUDGET_CEILING = 1 << 30  # a million customers of the demo shop (20 orders each) run within it unspilled
+BUDGET_SHARE = 8  # at most an eighth of the memory the process may use: a laptop, a CI runner, a container
+BUDGET_FLOOR = 256 << 20  # below this DuckDB spills even small joins
+
+
+def _memory_of_machine() -> int | None:
+    """The memory this process may use: the machine's, or less where a cgroup (a container, a CI job)
+    caps it, which is what an out-of-memory kill answers to."""
+    sizes = []
+    try:
+        sizes.append(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        pass
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            text = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 1 << 60:  # "max", or v1's huge number for "no limit"
+            sizes.append(int(text))
+    return min(sizes) if sizes else None
+
+
+def memory_budget(machine: int | None = None) -> int:
+    """segdsl's memory budget for DuckDB, in bytes: an eighth of the machine, between 256 MiB and 1 GiB.
+
+    The ceiling is what a million customers need without spilling (measured: a 1 GiB budget leaves the
+    spill folder empty at 1 M, and a larger one only raises the peak); beyond it the data is larger than
+    a run should hold, and spilling keeps ten million customers near 1.25 GiB of the process. A small
+    machine or a container gets less, so that a run never competes with the rest of it for memory.
+    """
+    machine = _memory_of_machine() if machine is None else machine
+    if machine is None:
+        return BUDGET_CEILING
+    return max(BUDGET_FLOOR, min(BUDGET_CEILING, machine // BUDGET_SHARE))
 
 
 def column_type(duck_type: str) -> T:
@@ -59,7 +93,7 @@ def engine_config() -> dict[str, object]:
         "preserve_insertion_order": False,  # members have no order; it saves memory
         "enable_progress_bar": False,  # segdsl shows its own progress, and none in logs
     }
-    limit = os.environ.get("SEGDSL_MEMORY_LIMIT", MEMORY_LIMIT).strip()
+    limit = os.environ.get("SEGDSL_MEMORY_LIMIT", "").strip() or f"{memory_budget() >> 20}MiB"
     if limit and limit.lower() != "default":
         config["memory_limit"] = limit
         config["temp_directory"] = _spill_directory()
@@ -262,7 +296,7 @@ class DuckDBEngine(Engine):
                             "raise SEGDSL_MEMORY_LIMIT (for example 8GB), or set it to default") from None
             import sys
 
-            sys.stderr.write(f"note: the engine needed more than segdsl's memory budget of {MEMORY_LIMIT} "
+            sys.stderr.write(f"note: the engine needed more than segdsl's memory budget of {memory_budget() >> 20} MiB "
                              f"({reason(exc)}); computing again with DuckDB's own limit (SEGDSL_MEMORY_LIMIT "
                              "sets it)\n")
             self.con.execute("RESET memory_limit")
