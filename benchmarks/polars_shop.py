@@ -30,6 +30,15 @@ RFM_LABELS = [  # (r, lowest f + m, label): the first that matches wins, as in s
 ]
 
 
+def _exact_sum(column: str):
+    """The sum of a money column that does not depend on the order of the rows, as segdsl's sums are
+    (README, semantics): each value as a whole number of 10⁻⁹, summed as integers. A float sum put a
+    customer with orders worth exactly 1,000 on either side of `revenue >= 1000`, run to run."""
+    import polars as pl
+
+    return (pl.col(column) * 1e9).round().cast(pl.Int64).sum() / 1e9
+
+
 def _ntile(value: str, n: int, descending: bool):
     """NTILE(n) over the members with a value, ordered by value then key: SQL's bucket sizes.
 
@@ -86,10 +95,10 @@ def shop(data: Path, as_of: dt.date, vip_spend: float = 1000):
               .select("customer_id", "ordered_at", "amount", "channel", "margin")
               .filter(at < end)
               .group_by("customer_id")
-              .agg(pl.col("amount").sum().alias("revenue"), pl.len().alias("order_count"),
+              .agg(_exact_sum("amount").alias("revenue"), pl.len().alias("order_count"),
                    at.min().alias("first_order"), at.max().alias("last_order"),
                    (at >= d90).sum().alias("orders_90d"), (pl.col("channel") == "web").sum().alias("web_orders"),
-                   pl.col("margin").sum().alias("margin"), (at >= d7).sum().alias("orders_7d")))
+                   _exact_sum("margin").alias("margin"), (at >= d7).sum().alias("orders_7d")))
     carts = (pl.scan_parquet(data / "web_events.parquet")
              .select("customer_id", "event_time", "type")
              .filter((pl.col("type") == "add_to_cart") & (pl.col("event_time") >= d7) & (pl.col("event_time") < end))
