@@ -37,7 +37,7 @@ _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT"
 # budget and lets the engine spill to disk beyond it, so that ten million customers need little more
 # memory than one million. SEGDSL_MEMORY_LIMIT overrides it ("4GB"; "default": DuckDB's).
 BUDGET_CEILING = 1 << 30  # a million customers of the demo shop (20 orders each) run within it unspilled
-BUDGET_SHARE = 8  # at most an eighth of the memory the process may use: a laptop, a CI runner, a container
+BUDGET_SHARE = 4  # at most a quarter of the memory the process may use: a laptop, a CI runner, a container
 BUDGET_FLOOR = 256 << 20  # below this DuckDB spills even small joins
 
 
@@ -60,7 +60,7 @@ def _memory_of_machine() -> int | None:
 
 
 def memory_budget(machine: int | None = None) -> int:
-    """segdsl's memory budget for DuckDB, in bytes: an eighth of the machine, between 256 MiB and 1 GiB.
+    """segdsl's memory budget for DuckDB, in bytes: a quarter of the machine, between 256 MiB and 1 GiB.
 
     The ceiling is what a million customers need without spilling (measured: a 1 GiB budget leaves the
     spill folder empty at 1 M, and a larger one only raises the peak); beyond it the data is larger than

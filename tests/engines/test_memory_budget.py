@@ -23,9 +23,9 @@ def _limit(con) -> int:
 
 @pytest.mark.parametrize("machine, budget", [
     (64 * GiB, GiB),  # a large machine: the ceiling, what a million customers need unspilled
-    (8 * GiB, GiB),
-    (4 * GiB, 512 << 20),  # a small machine or container: an eighth of it
-    (1 * GiB, 256 << 20),  # never below the floor
+    (4 * GiB, GiB),
+    (2 * GiB, 512 << 20),  # a small machine or container: a quarter of it
+    (512 << 20, 256 << 20),  # never below the floor
 ])
 def test_the_budget_follows_the_machine(machine, budget):
     assert duck.memory_budget(machine) == budget
@@ -50,14 +50,14 @@ def test_the_cgroup_limit_counts(monkeypatch, tmp_path):
     def fake(path: str):
         if path == "/sys/fs/cgroup/memory.max":
             f = tmp_path / "memory.max"
-            f.write_text(f"{2 * GiB}\n")
+            f.write_text(f"{GiB}\n")
             return f
         if path.startswith("/sys/fs/cgroup/"):
             return tmp_path / "absent"
         return real(path)
 
     monkeypatch.setattr(duck, "Path", fake)
-    assert duck._memory_of_machine() == 2 * GiB
+    assert duck._memory_of_machine() == GiB
     assert duck.memory_budget() == 256 << 20
 
 
