@@ -4,7 +4,8 @@
 
 Each timed run computes the whole result and hands every row to the client,
 which discards it: psql (`COPY (…) TO STDOUT`) on PostgreSQL, the mariadb
-client (`--quick`, rows as they come) on MariaDB, Python's sqlite3 (with the
+client (`--quick`, rows as they come, in the session settings of `segdsl run`)
+on MariaDB, Python's sqlite3 (with the
 two functions compiled SQLite SQL needs) on SQLite, chdb's Arrow output on
 ClickHouse, and a Parquet write on Spark, in local mode or through a session
 of a Spark Connect server (as Spark users keep results). The
@@ -55,12 +56,14 @@ def _postgres(target: str, out: Path) -> tuple[Callable[[str], None], Callable[[
 
 def _mysql(target: str, out: Path):
     from segdsl.engines import parse_target
+    from segdsl.engines.mysql import MEMORY
 
     u = parse_target(target)
     args = ["mariadb" if shutil.which("mariadb") else "mysql", "--quick", "--batch", "--skip-column-names",
             "-h", u.host or "127.0.0.1", "-P", str(u.port or 3306), "-u", u.user or "root", "-D", u.database or ""]
     env = {**os.environ, "MYSQL_PWD": u.password or ""}
-    settings = "SET NAMES utf8mb4; SET time_zone = '+00:00';"
+    # the session of `segdsl run`, for both queries: its zone and the memory of its temporary tables
+    settings = "; ".join(("SET NAMES utf8mb4", "SET time_zone = '+00:00'", *MEMORY)) + ";"
 
     def run(sql: str) -> None:
         done = subprocess.run(args, input=f"{settings}\n{sql.strip().rstrip(';')};\n", text=True, env=env,

@@ -11,7 +11,9 @@ bulk path (benchmarks.loaders) and kept; then, in the same run:
 - `segdsl run shop.seg --target … --output members.parquet` as a whole
   process: its wall time and its peak resident memory (VmHWM);
 - the membership of segdsl's file and of the hand-written query's result
-  compared with DuckDB's for the same model on the Parquet files.
+  compared with DuckDB's for the same model on the Parquet files;
+- `segdsl run second_stage.seg --target …`, a model with second-stage
+  aggregates, timed and compared alike (benchmarks.second_stage).
 """
 
 from __future__ import annotations
@@ -20,9 +22,10 @@ import json
 import os
 import shutil
 import sys
+from pathlib import Path
 
-from . import handsql_engines, loaders, models
-from .compare import compare
+from . import handsql_engines, loaders, models, second_stage
+from .compare import Difference, compare
 
 MIB = 1024 ** 2
 GOAL_COMMAND = 1.3        # `segdsl run --target … --output` ≤ 1.3 × the engine's own time for the query, at 1 M
@@ -30,6 +33,7 @@ GOAL_HAND = 1.2           # segdsl's SQL ≤ 1.2 × the hand-written SQL on the 
 GOAL_RSS = 500 * MIB      # peak RSS of the segdsl process at 1 M, whatever the engine
 GOAL_SIZE = 1_000_000
 LARGEST = 1_000_000       # the case runs at the benchmark's sizes up to this one
+MEASURES = ("shop", "second-stage")  # what the case measures on each engine (--engine-measures)
 CASE = "12 engines at size"
 NAMES = {"postgres": "PostgreSQL", "mysql": "MariaDB", "sqlite": "SQLite", "clickhouse": "ClickHouse (chdb)",
          "spark": "Spark local", "spark-connect": "Spark Connect"}
@@ -46,7 +50,8 @@ HOW = ("12. **Engines at size.** The data set loaded into PostgreSQL (COPY), Mar
        "[`benchmarks/spark_server.py`](benchmarks/spark_server.py), as production Spark is reached). "
        "The engine's own time runs segdsl's compiled query and an expert's hand-written query for each engine "
        "([`benchmarks/handsql_engines.py`](benchmarks/handsql_engines.py)) through the engine's own client with "
-       "every row handed to it: psql `COPY (…) TO STDOUT`, the mariadb client with `--quick`, Python's "
+       "every row handed to it: psql `COPY (…) TO STDOUT`, the mariadb client with `--quick` (in the session "
+       "`segdsl run` opens: UTC, temporary tables of up to 256 MiB in memory), Python's "
        "sqlite3, chdb's Arrow output, a Parquet write in one Spark session (local, or a Spark Connect session) "
        "([`benchmarks/engine_client.py`](benchmarks/engine_client.py)), interleaved after a warm-up round. "
        "`segdsl run shop.seg --target … --output members.parquet` is timed as a whole process (start-up, "
@@ -69,13 +74,24 @@ def run_size(bench, ds) -> None:
         measure(bench, ds, engine)
 
 
-def _forget(bench, engine: str, size: str) -> None:
+def _forget(bench, engine: str, size: str, chosen: tuple[str, ...] = MEASURES) -> None:
+    """Drop the figures of an engine at a size that the measures chosen now replace; the others (kept by
+    --merge from an earlier run) stay, so that one measure can be run again alone."""
+    name = NAMES[engine]
+
+    def replaced(text: str) -> bool:
+        """Whether a row's (or a verification's) measure is chosen now; "not available" is every measure's."""
+        return text.endswith("not available") or (
+            "second-stage" if second_stage.TAG in text else "shop") in chosen
+
     res = bench.res
-    res.rows = [r for r in res.rows if not (r.case == CASE and r.size == size and r.measure.startswith(
-        NAMES[engine] + ":"))]
+    res.rows = [r for r in res.rows if not (r.case == CASE and r.size == size and r.measure.startswith(name + ":")
+                                             and replaced(r.measure))]
     res.verified = {k: v for k, v in res.verified.items()
-                    if not (k.startswith(f"12. {NAMES[engine]} ") and k.endswith(f"({size})"))}
-    bench._ratios.setdefault("engines", {}).pop(f"{engine} {size}", None)
+                    if not (k.startswith(f"12. {name} ") and k.endswith(f"({size})") and replaced(k))}
+    for key, measure in (("engines", "shop"), (second_stage.KEY, "second-stage")):
+        if measure in chosen:
+            bench._ratios.setdefault(key, {}).pop(f"{engine} {size}", None)
 
 
 def membership_columns(ir) -> list[tuple[str, str]]:
@@ -146,7 +162,7 @@ def measure(bench, ds, engine: str) -> None:
         url, stop = spark_server.start(folder, SPARK_CONNECT_CONFS, master="local[*]")
     except Exception as exc:  # noqa: BLE001 - no pyspark, no Java, a server that did not start: reported
         size = size_label(ds.customers)
-        _forget(bench, engine, size)
+        _forget(bench, engine, size, bench.args.engine_measures)
         bench.res.add(Row(CASE, size, f"{NAMES[engine]}: not available", None, 0, _reason(exc)), bench.say)
         shutil.rmtree(folder, ignore_errors=True)
         return
@@ -160,76 +176,117 @@ def measure(bench, ds, engine: str) -> None:
 
 
 def _measure(bench, ds, engine: str, url: str = "") -> None:
-    from .runner import AS_OF, REPO, _lit, compiled, connect
-    from .measure import Row, _fmt_bytes, median, run_process, size_label
+    """The measures chosen (--engine-measures) of one engine at one size, on the data set loaded once."""
+    from .measure import Row, size_label
+    from .runner import connect
 
     size = size_label(ds.customers)
-    name = NAMES[engine]
-    _forget(bench, engine, size)
-    res = bench.res
+    chosen = bench.args.engine_measures
+    _forget(bench, engine, size, chosen)
     try:
         loaded = loaders.ensure(engine, ds, bench.data_root, say=bench.say, url=url)
     except Exception as exc:  # noqa: BLE001 - a server that is not there is reported, not fatal
-        res.add(Row(CASE, size, f"{name}: not available", None, 0, _reason(exc)), bench.say)
+        bench.res.add(Row(CASE, size, f"{NAMES[engine]}: not available", None, 0, _reason(exc)), bench.say)
         return
     work = bench.work / f"engine-{engine}-{ds.customers}"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     duck = connect(ds, bench.scratch())
     try:
-        seg_sql = _compile(engine, loaded, duck)
-        dialect = "spark" if engine in SPARKS else engine
-        hand_sql = handsql_engines.shop_sql(dialect, AS_OF, {t: loaded.table(t) for t in loaders.TABLES})
-        (work / "segdsl.sql").write_text(seg_sql, encoding="utf-8")
-        (work / "hand.sql").write_text(hand_sql, encoding="utf-8")
-        repeat = bench.args.repeat
-        client_target = str(ds.path) if engine in SPARKS else loaded.url
-        client_env = {**os.environ, "SEGDSL_SPARK_CONNECT_URL": loaded.url} if engine == "spark-connect" else None
-        p = run_process([sys.executable, "-m", "benchmarks.engine_client", engine, client_target, str(repeat),
-                         str(work), f"segdsl={work / 'segdsl.sql'}", f"hand={work / 'hand.sql'}"], cwd=REPO,
-                        env=client_env)
-        if p.returncode != 0:
-            tail = [line for line in p.stderr.strip().splitlines() if line.strip()][-2:]
-            res.add(Row(CASE, size, f"{name}: the engine's client failed", None, 0, " / ".join(tail)[-300:]),
-                    bench.say)
-            return
-        client = json.loads(p.stdout.strip().splitlines()[-1])
-        # `segdsl run` as a user runs it
-        model_file = models.SHOP
-        if engine in SPARKS:
-            model_file = work / "shop.seg"
-            model_file.write_text(loaders.spark_model(models.SHOP.read_text(encoding="utf-8"), loaded.files),
-                                  encoding="utf-8")
-        out = work / "members.parquet"
-        args = [sys.executable, "-m", "segdsl.tools.cli", "run", str(model_file), "--target", loaded.url,
-                *loaded.bind_args(), "--as-of", AS_OF.isoformat(), "--output", str(out)]
-        env = {**os.environ, "COLUMNS": "120"}
-        runs, peaks, failure = [], [], None
-        for _ in range(repeat):
-            run = run_process(args, cwd=REPO, env=env)
-            if run.returncode != 0 or not out.is_file():
-                failure = (run.stderr.strip() or run.stdout.strip())[-300:]
-                break
-            runs.append(run.seconds)
-            peaks.append(run.peak_rss or 0)
-        # membership against DuckDB
-        import segdsl
-
-        ir = segdsl.load(models.SHOP).ir
-        cols = membership_columns(ir)
-        duck.execute(f"CREATE OR REPLACE TEMP TABLE m_duck AS {compiled(duck, models.SHOP)}")
-        reference = normalised("m_duck", cols)
-        hand_diff = compare(duck, reference, normalised(f"read_parquet({_lit(work / 'hand.parquet')})", cols),
-                            "customer_id")
-        res.verified[f"12. {name} hand-written membership = DuckDB ({size})"] = hand_diff.equal
-        seg_diff = None
-        if failure is None:
-            seg_diff = compare(duck, reference, normalised(f"read_parquet({_lit(out)})", cols), "customer_id")
-            res.verified[f"12. {name} segdsl membership = DuckDB ({size})"] = seg_diff.equal
-        duck.execute("DROP TABLE m_duck")
+        if "shop" in chosen:
+            _shop(bench, ds, engine, loaded, work, duck)
+        if "second-stage" in chosen:
+            second_stage.measure(bench, ds, engine, loaded, work, duck)
     finally:
         duck.close()
         shutil.rmtree(work, ignore_errors=True)
+    if loaded.seconds:
+        bench.res.notes.append(f"Case 12: loading {size} customers into {NAMES[engine]} took {loaded.seconds:.0f} s.")
+
+
+def model_file(engine: str, loaded: loaders.Loaded, work: Path, model: Path) -> Path:
+    """The model as `segdsl run` reads it on the engine: Spark reads the Parquet files in place of tables."""
+    if engine not in SPARKS:
+        return model
+    out = work / model.name
+    out.write_text(loaders.spark_model(model.read_text(encoding="utf-8"), loaded.files), encoding="utf-8")
+    return out
+
+
+def run_command(loaded: loaders.Loaded, model: Path, out: Path,
+                repeat: int) -> tuple[list[float], list[int], str | None]:
+    """`segdsl run <model> --target … --output <out>` as a user runs it, `repeat` times as a whole process:
+    the wall times, the peak resident memories, and the end of the error output of a run that failed."""
+    from .measure import run_process
+    from .runner import AS_OF, REPO
+
+    args = [sys.executable, "-m", "segdsl.tools.cli", "run", str(model), "--target", loaded.url,
+            *loaded.bind_args(), "--as-of", AS_OF.isoformat(), "--output", str(out)]
+    env = {**os.environ, "COLUMNS": "120"}
+    runs, peaks = [], []
+    for _ in range(repeat):
+        run = run_process(args, cwd=REPO, env=env)
+        if run.returncode != 0 or not out.is_file():
+            return runs, peaks, (run.stderr.strip() or run.stdout.strip())[-300:]
+        runs.append(run.seconds)
+        peaks.append(run.peak_rss or 0)
+    return runs, peaks, None
+
+
+def duckdb_reference(duck, model: Path) -> tuple[str, list[tuple[str, str]]]:
+    """DuckDB's membership for the model on the Parquet files, in table m_duck (dropped by the caller),
+    as the normalised relation each engine's result is compared with, and the model's membership columns."""
+    import segdsl
+
+    from .runner import compiled
+
+    cols = membership_columns(segdsl.load(model).ir)
+    duck.execute(f"CREATE OR REPLACE TEMP TABLE m_duck AS {compiled(duck, model)}")
+    return normalised("m_duck", cols), cols
+
+
+def parquet_membership(duck, reference: str, cols: list[tuple[str, str]], path: Path) -> Difference:
+    """A Parquet result's membership compared with DuckDB's reference."""
+    from .runner import _lit
+
+    return compare(duck, reference, normalised(f"read_parquet({_lit(path)})", cols), "customer_id")
+
+
+def _shop(bench, ds, engine: str, loaded: loaders.Loaded, work: Path, duck) -> None:
+    """The shop model: segdsl's and the hand-written query through the engine's own client, and the command."""
+    from .runner import AS_OF, REPO
+    from .measure import Row, _fmt_bytes, median, run_process, size_label
+
+    size = size_label(ds.customers)
+    name = NAMES[engine]
+    res = bench.res
+    seg_sql = _compile(engine, loaded, duck)
+    dialect = "spark" if engine in SPARKS else engine
+    hand_sql = handsql_engines.shop_sql(dialect, AS_OF, {t: loaded.table(t) for t in loaders.TABLES})
+    (work / "segdsl.sql").write_text(seg_sql, encoding="utf-8")
+    (work / "hand.sql").write_text(hand_sql, encoding="utf-8")
+    repeat = bench.args.repeat
+    client_target = str(ds.path) if engine in SPARKS else loaded.url
+    client_env = {**os.environ, "SEGDSL_SPARK_CONNECT_URL": loaded.url} if engine == "spark-connect" else None
+    p = run_process([sys.executable, "-m", "benchmarks.engine_client", engine, client_target, str(repeat),
+                     str(work), f"segdsl={work / 'segdsl.sql'}", f"hand={work / 'hand.sql'}"], cwd=REPO,
+                    env=client_env)
+    if p.returncode != 0:
+        tail = [line for line in p.stderr.strip().splitlines() if line.strip()][-2:]
+        res.add(Row(CASE, size, f"{name}: the engine's client failed", None, 0, " / ".join(tail)[-300:]),
+                bench.say)
+        return
+    client = json.loads(p.stdout.strip().splitlines()[-1])
+    out = work / "members.parquet"
+    runs, peaks, failure = run_command(loaded, model_file(engine, loaded, work, models.SHOP), out, repeat)
+    reference, cols = duckdb_reference(duck, models.SHOP)
+    hand_diff = parquet_membership(duck, reference, cols, work / "hand.parquet")
+    res.verified[f"12. {name} hand-written membership = DuckDB ({size})"] = hand_diff.equal
+    seg_diff = None
+    if failure is None:
+        seg_diff = parquet_membership(duck, reference, cols, out)
+        res.verified[f"12. {name} segdsl membership = DuckDB ({size})"] = seg_diff.equal
+    duck.execute("DROP TABLE m_duck")
 
     t_sql, t_hand = median(client["seconds"]["segdsl"]), median(client["seconds"]["hand"])
     n = len(client["seconds"]["segdsl"])
@@ -258,8 +315,6 @@ def _measure(bench, ds, engine: str, url: str = "") -> None:
                     f"≤ {_fmt_bytes(GOAL_RSS)} at 1 M" if at_goal else "",
                     (peak is not None and peak <= GOAL_RSS) if at_goal else None, unit="bytes"), bench.say)
         entry.update(command=t_cmd, rss=peak, equal=seg_diff.equal)
-    if loaded.seconds:
-        res.notes.append(f"Case 12: loading {size} customers into {name} took {loaded.seconds:.0f} s.")
     bench._ratios.setdefault("engines", {})[f"{engine} {size}"] = entry
 
 
@@ -317,7 +372,7 @@ def goals(ratios: dict) -> list[tuple[str, str, bool | None]]:
         out.append(("12d. same membership as DuckDB on every engine at every size", figure, not bad))
     else:
         out.append(("12d. same membership as DuckDB on every engine at every size", "not measured", None))
-    return out
+    return out + second_stage.goals(ratios)
 
 
 def engine_list(text: str) -> list[str]:
@@ -330,6 +385,18 @@ def engine_list(text: str) -> list[str]:
     unknown = [e for e in chosen if e not in NAMES]
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown engine {', '.join(unknown)}; engines: {', '.join(NAMES)}")
+    return chosen
+
+
+def measure_list(text: str) -> tuple[str, ...]:
+    """--engine-measures: a slow engine's shop figures need not be measured again to add the other measure."""
+    import argparse
+
+    chosen = tuple(m for m in MEASURES if m in {t.strip().lower() for t in text.split(",")})
+    unknown = {t.strip().lower() for t in text.split(",") if t.strip()} - set(MEASURES)
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(f"unknown measure {', '.join(sorted(unknown)) or text!r}; "
+                                         f"measures: {', '.join(MEASURES)}")
     return chosen
 
 

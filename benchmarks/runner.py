@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from . import data as data_sets
-from . import engines_case, handsql, lsp_latency, models, polars_case, predict_case, traits_case
+from . import engines_case, handsql, lsp_latency, models, polars_case, predict_case, second_stage, traits_case
 from .compare import compare
 from .measure import (GIB, Results, Row, _fmt_bytes, _fmt_value, _met, cpu_probe, interleaved, median, parse_size,
                       run_process, size_label)
@@ -744,7 +744,7 @@ def markdown(res: Results, args: argparse.Namespace, command: str) -> str:
               "memory of the benchmark process that started it.",
               "7. **Spark.** The model compiled for `spark`, run by Spark in local mode on the same Parquet "
               "files (session time zone UTC); the members are compared with DuckDB's.",
-              predict_case.HOW, engines_case.HOW]
+              predict_case.HOW, engines_case.HOW, "", second_stage.HOW]
     if res.notes:
         lines += ["", "## Notes", ""] + [f"- {n}" for n in res.notes]
     for name in ("analysis.md", "engines_analysis.md"):
@@ -764,6 +764,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--engines", type=engines_case.engine_list, default=engines_case.default_engines(),
                    help="case 12: which engines, comma-separated (default: postgres,mysql,sqlite,clickhouse,spark,"
                         "spark-connect)")
+    p.add_argument("--engine-measures", type=engines_case.measure_list, default=engines_case.MEASURES,
+                   help="case 12: what to measure on each engine, comma-separated: shop (the shop model through "
+                        "the engine's client and the command), second-stage (the second-stage model's command); "
+                        "default both. With --merge, the figures of the other measure are kept")
     p.add_argument("--data", default=os.environ.get("SEGDSL_BENCH_DATA",
                                                       str(Path(tempfile.gettempdir()) / "segdsl-bench")),
                    help="folder for generated data sets, reused between runs (default: $SEGDSL_BENCH_DATA or "

@@ -10,6 +10,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SHOP = HERE / "shop.seg"
+SECOND_STAGE = HERE / "second_stage.seg"  # shop.seg's sources, aggregates conditioned on aggregates
 
 SOURCES = """\
 entity customers from "customers" key customer_id since signup_date

@@ -236,6 +236,26 @@ def test_sources_are_read_in_a_read_only_session(engine_name: str, engine) -> No
         target.close()
 
 
+@pytest.mark.parametrize("engine_name", ["mysql"])
+def test_mariadb_sessions_keep_temporary_tables_of_a_million_members_in_memory(engine_name: str, engine) -> None:
+    """Both connections segdsl opens (PyMySQL's, and ConnectorX's that reads the members) may hold 256 MiB
+    an internal temporary table, where the server's default of 16 MiB sends a million members' to disk."""
+    import importlib.util
+
+    from segdsl.engines.mysql import TEMP_TABLE_BYTES
+
+    query = "SELECT @@max_heap_table_size AS heap, @@tmp_table_size AS tmp"
+    target = engine.target()
+    try:
+        _, rows = target.fetch(query)
+        assert all(v >= TEMP_TABLE_BYTES for v in rows[0]), rows
+        if importlib.util.find_spec("connectorx") is not None:
+            got = target.arrow(query).read_all().to_pylist()
+            assert all(v >= TEMP_TABLE_BYTES for v in got[0].values()), got
+    finally:
+        target.close()
+
+
 # ── the command line on real targets ────────────────────────────────────────
 
 

@@ -80,7 +80,7 @@ def test_every_case_produces_figures_and_equal_results(tmp_path: Path) -> None:
     goal_rows = [line.split(" ")[1] for line in report.splitlines() if line.startswith("| ") and
                  line.split(" ")[1][:1].isdigit() and line.split(" ")[1].endswith(".")]
     assert goal_rows == ["1.", "2.", "3a.", "3b.", "4.", "5a.", "5b.", "6.", "7.", "8.", "9.", "10.", "12a.", "12b.",
-                         "12c.", "12d.", "13a.", "13b."]
+                         "12c.", "12d.", "12e.", "13a.", "13b."]
 
 
 def test_a_partial_run_keeps_the_other_cases_with_merge(tmp_path: Path) -> None:
