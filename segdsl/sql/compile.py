@@ -58,6 +58,13 @@ def membership_with_columns(model: m.CheckedModel, options: Options, outputs: li
         return writer.query(), writer.output_columns()
 
 
+def events_totals(model: m.CheckedModel, options: Options, source: str, aggs: list[m.Agg]) -> exp.Select:
+    """One row of ungrouped aggregates over the events of `source` up to as_of (columns `_t0`, `_t1`, …),
+    written as the membership query writes them: exact sums, the same point-in-time cut."""
+    with _gc_paused():
+        return Writer(plan(model, []), options).totals(source, aggs)
+
+
 def summary_query(tally: "SizesLayout", dialect: str, relation: exp.Expression) -> exp.Select:
     """One aggregate query for the sizes `run` prints: members, each segment, each case and members without one.
 
@@ -177,5 +184,5 @@ def to_sql(query: exp.Expression, dialect: str, pretty: bool = True, copy: bool 
         raise dl.unsupported("this model", dialect, reason(exc, "not supported")) from None
 
 
-__all__ = ["in_key_order", "membership", "membership_with_columns", "segment_members", "long_members", "summary_query", "to_sql",
+__all__ = ["events_totals", "in_key_order", "membership", "membership_with_columns", "segment_members", "long_members", "summary_query", "to_sql",
            "finish"]

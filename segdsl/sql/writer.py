@@ -197,6 +197,12 @@ class Writer:
         # the probe, a form of the key that the exact key determines, adds no group
         return q.group_by(by.copy(), *([probe.copy()] if probe is not None else []), copy=False)
 
+    def totals(self, source: str, aggs: list[m.Agg]) -> exp.Select:
+        """The aggregates over every event of a source up to as_of, ungrouped: one row (columns `_t0`, `_t1`, …)."""
+        cols = [exp.alias_(self._agg_sql(a), f"_t{i}", quoted=True, copy=False) for i, a in enumerate(aggs)]
+        src = exp.alias_(self.x.source(self.model.events[source].source), E, table=True, copy=False)
+        return exp.select(*cols, copy=False).from_(src, copy=False).where(self.cut(source), copy=False)
+
     def cut(self, source: str) -> exp.Expression:
         """The point-in-time cut of an events source: no event after the as_of day (nor without a time)."""
         at, at_type = col(self.model.events[source].at, E), self.at_type(source)
