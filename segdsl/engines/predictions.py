@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,8 +29,8 @@ from ..predict.fit import BGNBDFit, FitError, GammaGammaFit, fit_bgnbd, fit_gamm
 from ..predict.lock import StoredFit, definition_fingerprint
 from ..semantic import model as m
 from ..semantic.model import T
-from ..sql.compile import events_totals, membership, to_sql
-from ..sql.options import Options, OutputColumn
+from ..sql.compile import events_totals, membership, membership_prefix, to_sql
+from ..sql.options import Options, OutputColumn, Resume
 
 FIT_CODES = {"too_few": "SEG332", "not_converged": "SEG333", "bad_input": "SEG335", "improper": "SEG335"}
 
@@ -76,13 +77,27 @@ def _stream(engine: Any, query: exp.Expression, names: list[str]) -> dict[str, n
     return {n: table.column(n).to_numpy(zero_copy_only=False).astype(float) for n in names}
 
 
+@dataclass(frozen=True)
+class Members:
+    """Members computed once and held by the engine for the rest of a run (`Options.resume`): the summary
+    is grouped from them, and the scoring query starts from them instead of computing them again."""
+
+    resume: Resume
+    columns: dict[str, str]  # definition → its column in the relation
+
+
 def summary(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: dt.date | None,
-            params: dict[str, object]) -> Summary:
-    """The grouped summary of prediction `p`, computed by the engine."""
+            params: dict[str, object], members: Members | None = None) -> Summary:
+    """The grouped summary of prediction `p`, computed by the engine (from `members` when given)."""
     cols = dict(p.features)
-    outputs = [cols["age"], cols["recency"], cols["frequency"]] + ([cols["monetary"]] if "monetary" in cols else [])
-    opts = Options(engine.dialect, as_of, params, source=engine.source)
-    inner = exp.Subquery(this=membership(ir, opts, outputs), alias=exp.TableAlias(this=exp.to_identifier("s")))
+    if members is not None:
+        source: exp.Expression = exp.select(exp.Star()).from_(members.resume.relation.copy())
+        cols = {part: members.columns[name] for part, name in cols.items() if name in members.columns}
+    else:
+        outputs = [cols["age"], cols["recency"], cols["frequency"]] + (
+            [cols["monetary"]] if "monetary" in cols else [])
+        source = membership(ir, Options(engine.dialect, as_of, params, source=engine.source), outputs)
+    inner = exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier("s")))
 
     def c(name: str) -> exp.Expression:
         return exp.column(name, table="s", quoted=True)
@@ -177,15 +192,15 @@ def fit_failure(p: m.Prediction, exc: FitError) -> SegError:
 
 
 def fit_predictions(ir: m.CheckedModel, engine: Any, as_of: dt.date, params: dict[str, object],
-                    names: list[str] | None = None, to_store: bool = True
+                    names: list[str] | None = None, to_store: bool = True, members: Members | None = None
                     ) -> tuple[dict[str, StoredFit], dict[str, Summary]]:
-    """Fit the named predictions (all by default) on the engine; fits `to_store` in a lock file carry the
-    fingerprint of their events (a fit used once and forgotten needs none)."""
+    """Fit the named predictions (all by default) on the engine, from `members` when given; fits
+    `to_store` in a lock file carry the fingerprint of their events (a fit used once needs none)."""
     fits, summaries = {}, {}
     for name in names or list(ir.predictions):
         p = ir.predictions[name]
         try:
-            s = summary(ir, p, engine, as_of, params)
+            s = summary(ir, p, engine, as_of, params, members)
         except engine.errors as exc:
             from .execution import engine_failure
 
@@ -235,15 +250,19 @@ __all__ = ["Summary", "summary", "events_fingerprint", "fit_summary", "fit_predi
            "error"]
 
 
-def prepare(ir: m.CheckedModel, main: str, engine: Any, as_of: dt.date | None, params: dict[str, object]
-            ) -> tuple[m.CheckedModel, list[Diagnostic]]:
+def prepare(ir: m.CheckedModel, main: str, engine: Any, options: Options, params: dict[str, object],
+            outputs: list[str] | None = None, share: bool = False) -> tuple[m.CheckedModel, list[Diagnostic], Options]:
     """The model ready to score on this engine: stored fits checked against the data (SEG331 when stale),
-    and predictions without one fitted here and now (a note says so; nothing is written)."""
+    and predictions without one fitted here and now (a note says so; nothing is written).
+
+    With `share`, on an engine that holds results, the members up to their predictions are computed once
+    for both the fit and the scoring: the options returned start the membership query from them.
+    """
     from ..predict.lock import bind, lock_path, read_lock, unbound_predictions
 
     if not ir.predictions:
-        return ir, []
-    date = as_of or dt.date.today()
+        return ir, [], options
+    date = options.as_of or dt.date.today()
     stored = read_lock(lock_path(main)) if main != "<text>" else {}
     notes: list[Diagnostic] = []
     missing = unbound_predictions(ir)
@@ -254,8 +273,11 @@ def prepare(ir: m.CheckedModel, main: str, engine: Any, as_of: dt.date | None, p
         if warning is not None:
             notes.append(warning)
     if missing:
-        fits, _ = fit_predictions(ir, engine, date, params, missing, to_store=False)
+        members = held_members(ir, engine, replace(options, as_of=date), outputs, missing) if share else None
+        fits, _ = fit_predictions(ir, engine, date, params, missing, to_store=False, members=members)
         ir = bind(ir, {n: (f.bgnbd, f.gamma_gamma) for n, f in fits.items()})
+        if members is not None:
+            options = replace(options, as_of=date, resume=members.resume)
         for n, f in fits.items():
             b = f.bgnbd
             where = "no lock file" if n not in stored else "the stored fit is for another definition"
@@ -267,4 +289,29 @@ def prepare(ir: m.CheckedModel, main: str, engine: Any, as_of: dt.date | None, p
             extra = excluded_note(f)
             if extra:
                 notes.append(Diagnostic("SEG125", extra, ir.predictions[n].span, None, "warning"))
-    return ir, notes
+    return ir, notes, options
+
+
+def held_members(ir: m.CheckedModel, engine: Any, options: Options, outputs: list[str] | None,
+                 names: list[str]) -> Members | None:
+    """The members up to the layer that completes the summaries of the predictions `names`, without their
+    parts, held by the engine, when it can hold a result (None otherwise, or when the query's layers do
+    not allow it: `membership_prefix`).
+
+    Fitting on the fly needs every member's summary, and scoring needs it again with all that the
+    summary's layers compute (the events' aggregates are most of a run's time): held once, both read it.
+    """
+    if not engine.holds_results:
+        return None
+    parts = {f for n in names for part, f in ir.predictions[n].features if part in m.PREDICTION_PARTS}
+    summaries = {f for n in names for part, f in ir.predictions[n].features if part in m.PREDICTION_SUMMARY}
+    prefix = membership_prefix(ir, options, outputs, summaries, parts)
+    if prefix is None:
+        return None
+    try:
+        relation = engine.keep(f"segdsl_members_{uuid.uuid4().hex[:8]}", prefix.query)
+    except engine.errors as exc:
+        from .execution import engine_failure
+
+        raise engine_failure(engine, exc, "compute the members' summary") from None
+    return Members(prefix.resume(relation), prefix.columns)

@@ -263,6 +263,34 @@ def test_run_without_a_lock_fits_and_says_so(shop, tmp_path) -> None:
     assert not Path(str(path) + ".lock").exists()
 
 
+def test_a_run_fitting_on_the_fly_scores_from_the_members_it_fitted_on(shop, tmp_path, monkeypatch) -> None:
+    """Without a lock file, `run` computes the members' summaries once, held by the engine, for the fit and
+    the scoring: the members are those of a run with the same parameters stored."""
+    from segdsl.engines.duckdb import DuckDBEngine
+
+    folder, db, _, _ = shop
+    path = write_model(tmp_path)
+    kept: list[str] = []
+    keep = DuckDBEngine.keep
+    monkeypatch.setattr(DuckDBEngine, "keep", lambda self, name, query: kept.append(name) or keep(self, name, query))
+    runner = CliRunner()
+    shared = runner.invoke(app, ["run", str(path), "--db", str(db), "--as-of", AS_OF.isoformat(),
+                                 "--output", str(tmp_path / "shared.parquet")])
+    assert shared.exit_code == 0 and "SEG336" in shared.output, shared.output
+    assert len(kept) == 1
+    assert runner.invoke(app, ["fit", str(path), "--db", str(db), "--as-of", AS_OF.isoformat()]).exit_code == 0
+    stored = runner.invoke(app, ["run", str(path), "--db", str(db), "--as-of", AS_OF.isoformat(),
+                                 "--output", str(tmp_path / "stored.parquet")])
+    assert stored.exit_code == 0 and "SEG33" not in stored.output, stored.output
+    assert len(kept) == 1  # a stored fit: one query, nothing held
+    con = duckdb.connect()
+    a, b = (con.execute(f"SELECT * FROM '{tmp_path / n}.parquet' ORDER BY customer_id").fetchall()
+            for n in ("shared", "stored"))
+    assert len(a) == 600 and a == b
+    assert con.execute(f"DESCRIBE SELECT * FROM '{tmp_path / 'shared'}.parquet'").fetchall() == \
+        con.execute(f"DESCRIBE SELECT * FROM '{tmp_path / 'stored'}.parquet'").fetchall()
+
+
 def _stale(output: str) -> list[str]:
     """The SEG331 warnings of a run's output."""
     return [line for line in output.splitlines() if "SEG331" in line]
