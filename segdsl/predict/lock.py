@@ -5,11 +5,10 @@ prediction, so that `compile` embeds fixed numbers and every run gives the
 same scores. Each entry keeps what the fit saw — the as_of date, a
 fingerprint of the summary the engine computed, a fingerprint of the
 prediction's events up to as_of (cheap to compute again, so that a run can
-tell whether the data changed without computing the summary), the
-counts — and a
-fingerprint of the prediction's definition (its events source, value and
-unit), so a changed definition is never scored with parameters fitted for
-another one. The text is JSON with sorted keys and one value a line, so a
+tell whether the data changed without computing the summary), the counts —
+and a fingerprint of the prediction's definition (its events source, value
+and unit), so a changed definition is never scored with parameters fitted
+for another one. The text is JSON with sorted keys and one value a line, so a
 refit shows in a diff as the numbers that changed.
 """
 
