@@ -162,14 +162,16 @@ def events_fingerprint(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: 
         aggs.append(m.Agg("sum", p.source, p.value, None))
     opts = Options(engine.dialect, as_of, params, source=engine.source)
     names = [f"_t{i}" for i in range(len(aggs))]
+    sql = to_sql(events_totals(ir, opts, p.source, aggs), engine.dialect, pretty=False)
     try:
-        row = _stream(engine, events_totals(ir, opts, p.source, aggs), names)
+        # one row, read as Python values: numpy's view of Arrow would import pandas, most of this check's time
+        table = engine.stream(sql, [OutputColumn(n, T.NUMBER) for n in names]).read_all()
     except engine.errors as exc:
         from .execution import engine_failure
 
         raise engine_failure(engine, exc, f"compute the fingerprint of the events of `{p.name}`") from None
-    figures = (float(row[n][0]) for n in names)
-    text = "|".join(repr(v) if np.isfinite(v) else "null" for v in figures)
+    figures = [table.column(n)[0].as_py() for n in names]
+    text = "|".join(repr(float(v)) if v is not None else "null" for v in figures)
     return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
 
 
