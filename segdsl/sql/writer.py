@@ -311,7 +311,7 @@ class Writer:
             inner = arg if arg is not None else exp.Star()
             agg: exp.Expression = exp.Count(this=inner)
         elif func == "count_distinct":
-            agg = exp.Count(this=exp.Distinct(expressions=[arg]))
+            agg = self.low.distinct_count(arg)
         else:  # min, max (sum and avg are exact_aggregate's)
             agg = self.low.min_max(func, arg, a.arg.type)
         if cond is not None and use_filter:
