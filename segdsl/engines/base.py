@@ -54,6 +54,12 @@ class Engine(ABC):
         # DuckDB in memory because no database was named (--db missing), not a target the user chose
         self.implicit = False
 
+    @property
+    def holds_results(self) -> bool:
+        """Whether `keep` computes a result once and holds it for the session's later queries, in a
+        session of segdsl's own (nothing is left behind in a connection segdsl was given)."""
+        return False
+
     def bind(self, bindings: dict[str, str] | None) -> "Engine":
         """Read a model source from another table of the engine (names differ between warehouses)."""
         self.bindings.update(bindings or {})

@@ -320,6 +320,10 @@ class DuckDBEngine(Engine):
 
         return in_worker(work, "segdsl-duckdb", stop)
 
+    @property
+    def holds_results(self) -> bool:  # a temporary table, in a connection segdsl opened
+        return self.owned
+
     def keep(self, name: str, query: exp.Select) -> exp.Expression:
         from ..sql.compile import to_sql
 

@@ -76,18 +76,22 @@ class Compiled:
 
 
 def compile_for(model: Any, engine: Engine, as_of: dt.date | None, params: dict[str, object] | None,
-                outputs: list[str] | None = None, engine_dates: bool = False) -> Compiled:
-    """Read the engine's schemas, check the model against them and compile it for the engine's dialect."""
+                outputs: list[str] | None = None, engine_dates: bool = False, once: bool = False) -> Compiled:
+    """Read the engine's schemas, check the model against them and compile it for the engine's dialect.
+
+    `once`: the query runs once, in this session, so predictions fitted on the fly may share the members
+    they are fitted from with it (segdsl.engines.predictions.prepare); its text is then only for here.
+    """
     schemas = read_schemas(engine, model.ir)
     checked = model.with_schemas(schemas)
     resolved = model.resolve_params(params)
     ir, notes = checked.ir, []
+    opts = Options(engine.dialect, as_of, resolved, source=engine.source, schemas=schemas,
+                   engine_dates=engine_dates)
     if ir.predictions:
         from .predictions import prepare
 
-        ir, notes = prepare(ir, model.program.main, engine, as_of, resolved)
-    opts = Options(engine.dialect, as_of, resolved, source=engine.source, schemas=schemas,
-                   engine_dates=engine_dates)
+        ir, notes, opts = prepare(ir, model.program.main, engine, opts, resolved, outputs, share=once)
     query, columns = membership_with_columns(ir, opts, outputs)
     return Compiled(to_sql(query, engine.dialect, pretty=False), query, ir, columns, schemas, notes)
 
@@ -149,7 +153,7 @@ def run(model: Any, engine: Engine, as_of: dt.date | None, params: dict[str, obj
 
     supervisor = supervisor or Supervisor(engine)
     started = time.perf_counter()
-    compiled = supervisor.step("reading source schemas", lambda: compile_for(model, engine, as_of, params))
+    compiled = supervisor.step("reading source schemas", lambda: compile_for(model, engine, as_of, params, once=True))
     tally = tally_for(compiled.ir, compiled.columns)
     written = None
     try:

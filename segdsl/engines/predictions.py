@@ -3,16 +3,22 @@
 The engine computes each member's summary (the prediction's features) and
 groups it: BG/NBD by (x, tₓ, T) with a count, Gamma-Gamma by (x, m) over
 the repeat customers. Only those grouped rows reach Python, as Arrow columns
-turned into numpy arrays — never a member as a Python object. The
-fingerprint of the data is a hash of the grouped summary, so a fit can tell
-whether the data it was made from has changed.
+turned into numpy arrays — never a member as a Python object.
+
+Two fingerprints tell whether the data a stored fit was made from has
+changed: a hash of the grouped summary (what the fit saw), and a hash of one
+ungrouped aggregate over the prediction's events up to the fit's as_of
+(`events_fingerprint`), which a run compares at a fraction of the summary's
+cost. Both are taken at the stored fit's as_of, so a run at another date
+reports the date, not a change of the data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,8 +29,8 @@ from ..predict.fit import BGNBDFit, FitError, GammaGammaFit, fit_bgnbd, fit_gamm
 from ..predict.lock import StoredFit, definition_fingerprint
 from ..semantic import model as m
 from ..semantic.model import T
-from ..sql.compile import membership, to_sql
-from ..sql.options import Options, OutputColumn
+from ..sql.compile import events_totals, membership, membership_prefix, to_sql
+from ..sql.options import Options, OutputColumn, Resume
 
 FIT_CODES = {"too_few": "SEG332", "not_converged": "SEG333", "bad_input": "SEG335", "improper": "SEG335"}
 
@@ -71,13 +77,27 @@ def _stream(engine: Any, query: exp.Expression, names: list[str]) -> dict[str, n
     return {n: table.column(n).to_numpy(zero_copy_only=False).astype(float) for n in names}
 
 
+@dataclass(frozen=True)
+class Members:
+    """Members computed once and held by the engine for the rest of a run (`Options.resume`): the summary
+    is grouped from them, and the scoring query starts from them instead of computing them again."""
+
+    resume: Resume
+    columns: dict[str, str]  # definition → its column in the relation
+
+
 def summary(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: dt.date | None,
-            params: dict[str, object]) -> Summary:
-    """The grouped summary of prediction `p`, computed by the engine."""
+            params: dict[str, object], members: Members | None = None) -> Summary:
+    """The grouped summary of prediction `p`, computed by the engine (from `members` when given)."""
     cols = dict(p.features)
-    outputs = [cols["age"], cols["recency"], cols["frequency"]] + ([cols["monetary"]] if "monetary" in cols else [])
-    opts = Options(engine.dialect, as_of, params, source=engine.source)
-    inner = exp.Subquery(this=membership(ir, opts, outputs), alias=exp.TableAlias(this=exp.to_identifier("s")))
+    if members is not None:
+        source: exp.Expression = exp.select(exp.Star()).from_(members.resume.relation.copy())
+        cols = {part: members.columns[name] for part, name in cols.items() if name in members.columns}
+    else:
+        outputs = [cols["age"], cols["recency"], cols["frequency"]] + (
+            [cols["monetary"]] if "monetary" in cols else [])
+        source = membership(ir, Options(engine.dialect, as_of, params, source=engine.source), outputs)
+    inner = exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier("s")))
 
     def c(name: str) -> exp.Expression:
         return exp.column(name, table="s", quoted=True)
@@ -123,15 +143,48 @@ def summary(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: dt.date | N
                    gm[g_order], gn[g_order])
 
 
-def fit_summary(p: m.Prediction, s: Summary, as_of: dt.date) -> StoredFit:
-    """Fit both models to a summary; a fit that fails is a coded diagnostic at the prediction."""
+def events_fingerprint(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: dt.date,
+                       params: dict[str, object]) -> str:
+    """A hash of the prediction's events up to as_of, from one ungrouped aggregate: how many, the first
+    and last day and the sum of the days (each as days before as_of), and the exact sum of the value.
+
+    One scan without a GROUP BY, where the summary groups every event by member and by day: a run checks
+    a stored fit at a fraction of the cost of its scoring. Every figure is an integer or an exact sum
+    rounded once to the nearest double (segdsl.sql.aggregates.exact_aggregate), so every engine gives
+    the same text for the same data.
+    """
+    age = ir.features[p.feature("age")].expr
+    assert isinstance(age, m.Agg) and age.arg is not None
+    days = age.arg  # days from an event to as_of
+    aggs = [m.Agg("count", p.source, None, None), m.Agg("min", p.source, days, None),
+            m.Agg("max", p.source, days, None), m.Agg("sum", p.source, days, None)]
+    if p.value is not None:
+        aggs.append(m.Agg("sum", p.source, p.value, None))
+    opts = Options(engine.dialect, as_of, params, source=engine.source)
+    names = [f"_t{i}" for i in range(len(aggs))]
+    sql = to_sql(events_totals(ir, opts, p.source, aggs), engine.dialect, pretty=False)
+    try:
+        # one row, read as Python values: numpy's view of Arrow would import pandas, most of this check's time
+        table = engine.stream(sql, [OutputColumn(n, T.NUMBER) for n in names]).read_all()
+    except engine.errors as exc:
+        from .execution import engine_failure
+
+        raise engine_failure(engine, exc, f"compute the fingerprint of the events of `{p.name}`") from None
+    figures = [table.column(n)[0].as_py() for n in names]
+    text = "|".join(repr(float(v)) if v is not None else "null" for v in figures)
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
+
+
+def fit_summary(p: m.Prediction, s: Summary, as_of: dt.date, events: str | None = None) -> StoredFit:
+    """Fit both models to a summary; a fit that fails is a coded diagnostic at the prediction.
+    `events` is the events' fingerprint to store with the fit (`events_fingerprint`)."""
     try:
         bgnbd = fit_bgnbd(s.x, s.tx / p.unit_days, s.T / p.unit_days, s.n)
         spend = fit_gamma_gamma(s.gx, s.gm, s.gn) if p.value is not None else None
     except FitError as exc:
         raise fit_failure(p, exc) from None
     return StoredFit(p.name, as_of, definition_fingerprint(p), s.fingerprint(), bgnbd, spend,
-                     spend.excluded if spend is not None else 0)
+                     spend.excluded if spend is not None else 0, events)
 
 
 def fit_failure(p: m.Prediction, exc: FitError) -> SegError:
@@ -141,19 +194,22 @@ def fit_failure(p: m.Prediction, exc: FitError) -> SegError:
 
 
 def fit_predictions(ir: m.CheckedModel, engine: Any, as_of: dt.date, params: dict[str, object],
-                    names: list[str] | None = None) -> tuple[dict[str, StoredFit], dict[str, Summary]]:
-    """Fit the named predictions (all by default) on the engine."""
+                    names: list[str] | None = None, to_store: bool = True, members: Members | None = None
+                    ) -> tuple[dict[str, StoredFit], dict[str, Summary]]:
+    """Fit the named predictions (all by default) on the engine, from `members` when given; fits
+    `to_store` in a lock file carry the fingerprint of their events (a fit used once needs none)."""
     fits, summaries = {}, {}
     for name in names or list(ir.predictions):
         p = ir.predictions[name]
         try:
-            s = summary(ir, p, engine, as_of, params)
+            s = summary(ir, p, engine, as_of, params, members)
         except engine.errors as exc:
             from .execution import engine_failure
 
             raise engine_failure(engine, exc, f"compute the summary of `{name}`") from None
         summaries[name] = s
-        fits[name] = fit_summary(p, s, as_of)
+        events = events_fingerprint(ir, p, engine, as_of, params) if to_store else None
+        fits[name] = fit_summary(p, s, as_of, events)
     return fits, summaries
 
 
@@ -164,14 +220,27 @@ def excluded_note(fit: StoredFit) -> str | None:
     return None
 
 
+def stored_data(ir: m.CheckedModel, stored: StoredFit, engine: Any, params: dict[str, object]) -> str:
+    """The fingerprint of the data a stored fit was made from, as the data is now: of the events (cheap)
+    when the lock has one, else of the summary (a lock file written before the events' fingerprint was
+    stored). Either is taken at the fit's own as_of, so that a run at another date does not read the
+    events after that date as a change of the data."""
+    p = ir.predictions[stored.name]
+    if stored.events is not None:
+        return events_fingerprint(ir, p, engine, stored.as_of, params)
+    return summary(ir, p, engine, stored.as_of, params).fingerprint()
+
+
 def stale(stored: StoredFit, as_of: dt.date, data: str) -> Diagnostic | None:
     """SEG331 when the data or as_of differ from what the stored fit saw (a warning: the stored
-    parameters are still used, as the lock file says)."""
+    parameters are still used, as the lock file says). `data` is `stored_data`: compared with the
+    events' fingerprint when the lock has one, else with the summary's."""
     changes = []
     if stored.as_of != as_of:
         changes.append(f"as_of {stored.as_of.isoformat()} → {as_of.isoformat()}")
-    if stored.data != data:
-        changes.append(f"data {stored.data[:19]} → {data[:19]}")
+    before = stored.events if stored.events is not None else stored.data
+    if before != data:
+        changes.append(f"data {before[:19]} → {data[:19]}")
     if not changes:
         return None
     return Diagnostic("SEG331", f"the stored fit of `{stored.name}` is stale: " + "; ".join(changes), None,
@@ -179,31 +248,38 @@ def stale(stored: StoredFit, as_of: dt.date, data: str) -> Diagnostic | None:
                       "warning")
 
 
-__all__ = ["Summary", "summary", "fit_summary", "fit_predictions", "stale", "error"]
+__all__ = ["Summary", "summary", "events_fingerprint", "fit_summary", "fit_predictions", "stored_data", "stale",
+           "error"]
 
 
-def prepare(ir: m.CheckedModel, main: str, engine: Any, as_of: dt.date | None, params: dict[str, object]
-            ) -> tuple[m.CheckedModel, list[Diagnostic]]:
+def prepare(ir: m.CheckedModel, main: str, engine: Any, options: Options, params: dict[str, object],
+            outputs: list[str] | None = None, share: bool = False) -> tuple[m.CheckedModel, list[Diagnostic], Options]:
     """The model ready to score on this engine: stored fits checked against the data (SEG331 when stale),
-    and predictions without one fitted here and now (a note says so; nothing is written)."""
+    and predictions without one fitted here and now (a note says so; nothing is written).
+
+    With `share`, on an engine that holds results, the members up to their predictions are computed once
+    for both the fit and the scoring: the options returned start the membership query from them.
+    """
     from ..predict.lock import bind, lock_path, read_lock, unbound_predictions
 
     if not ir.predictions:
-        return ir, []
-    date = as_of or dt.date.today()
+        return ir, [], options
+    date = options.as_of or dt.date.today()
     stored = read_lock(lock_path(main)) if main != "<text>" else {}
     notes: list[Diagnostic] = []
     missing = unbound_predictions(ir)
     for name in ir.predictions:
         if name in missing or name not in stored:
             continue
-        s = summary(ir, ir.predictions[name], engine, date, params)
-        warning = stale(stored[name], date, s.fingerprint())
+        warning = stale(stored[name], date, stored_data(ir, stored[name], engine, params))
         if warning is not None:
             notes.append(warning)
     if missing:
-        fits, _ = fit_predictions(ir, engine, date, params, missing)
+        members = held_members(ir, engine, replace(options, as_of=date), outputs, missing) if share else None
+        fits, _ = fit_predictions(ir, engine, date, params, missing, to_store=False, members=members)
         ir = bind(ir, {n: (f.bgnbd, f.gamma_gamma) for n, f in fits.items()})
+        if members is not None:
+            options = replace(options, as_of=date, resume=members.resume)
         for n, f in fits.items():
             b = f.bgnbd
             where = "no lock file" if n not in stored else "the stored fit is for another definition"
@@ -215,4 +291,29 @@ def prepare(ir: m.CheckedModel, main: str, engine: Any, as_of: dt.date | None, p
             extra = excluded_note(f)
             if extra:
                 notes.append(Diagnostic("SEG125", extra, ir.predictions[n].span, None, "warning"))
-    return ir, notes
+    return ir, notes, options
+
+
+def held_members(ir: m.CheckedModel, engine: Any, options: Options, outputs: list[str] | None,
+                 names: list[str]) -> Members | None:
+    """The members up to the layer that completes the summaries of the predictions `names`, without their
+    parts, held by the engine, when it can hold a result (None otherwise, or when the query's layers do
+    not allow it: `membership_prefix`).
+
+    Fitting on the fly needs every member's summary, and scoring needs it again with all that the
+    summary's layers compute (the events' aggregates are most of a run's time): held once, both read it.
+    """
+    if not engine.holds_results:
+        return None
+    parts = {f for n in names for part, f in ir.predictions[n].features if part in m.PREDICTION_PARTS}
+    summaries = {f for n in names for part, f in ir.predictions[n].features if part in m.PREDICTION_SUMMARY}
+    prefix = membership_prefix(ir, options, outputs, summaries, parts)
+    if prefix is None:
+        return None
+    try:
+        relation = engine.keep(f"segdsl_members_{uuid.uuid4().hex[:8]}", prefix.query)
+    except engine.errors as exc:
+        from .execution import engine_failure
+
+        raise engine_failure(engine, exc, "compute the members' summary") from None
+    return Members(prefix.resume(relation), prefix.columns)

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import optimize, special
+from scipy import special
 
 MIN_CUSTOMERS = 10
 MIN_REPEAT_CUSTOMERS = 3
@@ -304,6 +304,9 @@ class _Result:
 def _minimize(fn: Any, theta0: np.ndarray, max_iterations: int) -> _Result:
     """L-BFGS-B on log-parameters within ±LOG_BOUND of the start; converged means the optimizer
     says so, the gradient is small, and no parameter sits on a bound."""
+    # imported here: a run that scores with stored parameters loads this module but never the optimizer
+    from scipy import optimize
+
     bounds = [(t - LOG_BOUND, t + LOG_BOUND) for t in theta0]
     res = optimize.minimize(fn, theta0, jac=True, method="L-BFGS-B", bounds=bounds,
                             options={"maxiter": max_iterations, "ftol": 1e-13, "gtol": 1e-9, "maxcor": 20})

@@ -3,10 +3,12 @@
 `segdsl fit` writes it; loading a model binds its parameters into every
 prediction, so that `compile` embeds fixed numbers and every run gives the
 same scores. Each entry keeps what the fit saw — the as_of date, a
-fingerprint of the summary the engine computed, the counts — and a
-fingerprint of the prediction's definition (its events source, value and
-unit), so a changed definition is never scored with parameters fitted for
-another one. The text is JSON with sorted keys and one value a line, so a
+fingerprint of the summary the engine computed, a fingerprint of the
+prediction's events up to as_of (cheap to compute again, so that a run can
+tell whether the data changed without computing the summary), the counts —
+and a fingerprint of the prediction's definition (its events source, value
+and unit), so a changed definition is never scored with parameters fitted
+for another one. The text is JSON with sorted keys and one value a line, so a
 refit shows in a diff as the numbers that changed.
 """
 
@@ -54,20 +56,27 @@ class StoredFit:
     bgnbd: BGNBDFit
     gamma_gamma: GammaGammaFit | None
     excluded: int = 0  # repeat customers without a positive mean value
+    # fingerprint of the events up to as_of (segdsl.engines.predictions.events_fingerprint); None in a
+    # lock file written before it was stored, whose staleness is then judged by the summary's fingerprint
+    events: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"as_of": self.as_of.isoformat(), "definition": self.definition, "data": self.data,
                                "bgnbd": self.bgnbd.to_dict()}
         if self.gamma_gamma is not None:
             out["gamma_gamma"] = self.gamma_gamma.to_dict()
+        if self.events is not None:
+            out["events"] = self.events
         return out
 
     @classmethod
     def from_dict(cls, name: str, d: dict[str, Any]) -> "StoredFit":
         gg = d.get("gamma_gamma")
         spend = GammaGammaFit.from_dict(gg) if gg is not None else None
+        events = d.get("events")
         return cls(name, dt.date.fromisoformat(d["as_of"]), str(d["definition"]), str(d["data"]),
-                   BGNBDFit.from_dict(d["bgnbd"]), spend, spend.excluded if spend is not None else 0)
+                   BGNBDFit.from_dict(d["bgnbd"]), spend, spend.excluded if spend is not None else 0,
+                   str(events) if events is not None else None)
 
 
 def read_lock(path: Path) -> dict[str, StoredFit]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+from dataclasses import dataclass
 
 import sqlglot
 from sqlglot import exp
@@ -23,7 +24,7 @@ from ..semantic.model import T
 from . import dialects as dl
 from .aggregates import count_where
 from .expressions import col
-from .options import Options, OutputColumn
+from .options import Options, OutputColumn, Resume
 from .planner import plan
 from .writer import Writer
 
@@ -56,6 +57,49 @@ def membership_with_columns(model: m.CheckedModel, options: Options, outputs: li
     with _gc_paused():
         writer = Writer(plan(model, list(model.order) if outputs is None else outputs), options)
         return writer.query(), writer.output_columns()
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """The first layers of a membership query, to compute and hold before the rest (`membership_prefix`)."""
+
+    query: exp.Select  # every column of its last layer
+    layer: int
+    deferred: tuple[str, ...]  # definitions of its last layer left to the rest of the query
+    columns: dict[str, str]  # the column of each definition it computes
+
+    def resume(self, relation: exp.Expression) -> Resume:
+        """The options' `resume` that starts the membership query from the prefix's result `relation`."""
+        return Resume(self.layer, relation, self.deferred)
+
+
+def membership_prefix(model: m.CheckedModel, options: Options, outputs: list[str] | None, first: set[str],
+                      later: set[str]) -> Prefix | None:
+    """The membership query (for `outputs`) up to the layer that computes the last of the definitions
+    `first`, without the definitions `later`, which the rest of the query computes.
+
+    None when the query needs none of `first`, or a definition up to that layer uses one of `later` or
+    one of `later` belongs to an earlier layer (the rest of the query could not start from it).
+    """
+    with _gc_paused():
+        p = plan(model, list(model.order) if outputs is None else outputs)
+        if not first <= set(p.levels):
+            return None
+        layer = max(p.levels[n] for n in first)
+        held = {n for n, level in p.levels.items() if level <= layer and n not in later}
+        if any(p.levels[n] < layer for n in later if n in p.levels) or any(model.closure([n]) & later
+                                                                           for n in held):
+            return None
+        deferred = tuple(c.name for c in p.layers[layer].computed if c.name in later)
+        query = Writer(p, options).query(upto=layer, skip=frozenset(later))
+        return Prefix(query, layer, deferred, {n: p.columns.definition(n) for n in held})
+
+
+def events_totals(model: m.CheckedModel, options: Options, source: str, aggs: list[m.Agg]) -> exp.Select:
+    """One row of ungrouped aggregates over the events of `source` up to as_of (columns `_t0`, `_t1`, …),
+    written as the membership query writes them: exact sums, the same point-in-time cut."""
+    with _gc_paused():
+        return Writer(plan(model, []), options).totals(source, aggs)
 
 
 def summary_query(tally: "SizesLayout", dialect: str, relation: exp.Expression) -> exp.Select:
@@ -177,5 +221,5 @@ def to_sql(query: exp.Expression, dialect: str, pretty: bool = True, copy: bool 
         raise dl.unsupported("this model", dialect, reason(exc, "not supported")) from None
 
 
-__all__ = ["in_key_order", "membership", "membership_with_columns", "segment_members", "long_members", "summary_query", "to_sql",
+__all__ = ["events_totals", "in_key_order", "membership", "membership_prefix", "membership_with_columns", "segment_members", "long_members", "summary_query", "to_sql",
            "finish"]

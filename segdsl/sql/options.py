@@ -13,6 +13,17 @@ from ..semantic.schema import Schemas
 
 
 @dataclass(frozen=True)
+class Resume:
+    """Layers of the membership query already computed, held by the engine: `relation` has every column
+    of the CTE `layer_<layer>` for the same model and outputs but those of `deferred`, definitions of
+    those layers that the query computes first (a prediction's parts, fitted after the layers were)."""
+
+    layer: int
+    relation: exp.Expression
+    deferred: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Options:
     dialect: str = "duckdb"
     as_of: dt.date | None = None  # None: the engine's current date at run time
@@ -25,6 +36,8 @@ class Options:
     # Compute as_of arithmetic on the engine even for a fixed as_of, as a view with the
     # engine's current date does; the conformance tests use it to check each dialect's date functions.
     engine_dates: bool = False
+    # Start from layers computed earlier (a prediction's summary, fitted before the members are scored).
+    resume: Resume | None = None
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from .aggregates import conjuncts, exact_aggregate, split_filters
 from .dialects.base import num
 from .expressions import E, P, ExpressionCompiler, col, cte, paren
 from .options import Options, OutputColumn
-from .planner import Plan
+from .planner import Layer, Plan
 from .traits import Picker, is_picked, share
 
 
@@ -42,12 +42,51 @@ class Writer:
         self.x = ExpressionCompiler(plan, options)
         self.low = self.x.low
 
-    def query(self) -> exp.Select:
+    def query(self, upto: int | None = None, skip: frozenset[str] = frozenset()) -> exp.Select:
+        """The membership query; with `upto`, the CTEs up to that layer and every column of that layer but
+        the definitions in `skip` (what `Options.resume` starts from)."""
         ent = self.model.entity
         key = ent.key
         columns = self.plan.columns
+        cte_name = self._cte_namer()
+        resume = self.opt.resume
+        if resume is not None:
+            prev = cte_name(f"held_{resume.layer}")
+            ctes: list[tuple[str, exp.Expression]] = [
+                (prev, exp.select(exp.Star(), copy=False).from_(resume.relation.copy(), copy=False))]
+            if resume.deferred:
+                deferred = [exp.alias_(self._definition(n, resume.layer), columns.definition(n), quoted=True,
+                                       copy=False) for n in resume.deferred]
+                q = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(P)), *deferred, copy=False)
+                ctes.append((cte_name(f"layer_{resume.layer}"), q.from_(cte(prev, P), copy=False)))
+                prev = ctes[-1][0]
+        else:
+            ctes = [(cte_name("population"), self._population())]
+            prev = ctes[0][0]
+        for layer in self.plan.layers:
+            if resume is not None and layer.index <= resume.layer:
+                continue
+            if upto is not None and layer.index > upto:
+                break
+            prev = self._layer(layer, prev, cte_name, ctes, skip)
+        if upto is not None:
+            final = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(P)), copy=False)
+        else:
+            final = exp.select(
+                exp.alias_(col(columns.entity(key), P), key, quoted=True, copy=False),
+                *[exp.alias_(col(columns.definition(n), P), n, quoted=True, copy=False) for n in self.plan.outputs],
+                *self._score_outputs(), copy=False,
+            )
+        final = final.from_(cte(prev, P), copy=False)
+        for name, body in ctes:
+            final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
+        return final
+
+    def _population(self) -> exp.Select:
+        """The entity rows that exist at as_of, with the columns the model reads."""
+        ent = self.model.entity
         src = self.x.source(ent.source)
-        pop_cols = [exp.alias_(self.low.read(col(c, E), self.x.type_of(ent.name, c)), columns.entity(c),
+        pop_cols = [exp.alias_(self.low.read(col(c, E), self.x.type_of(ent.name, c)), self.plan.columns.entity(c),
                                quoted=True, copy=False) for c in self.plan.entity_columns]
         pop = exp.select(*pop_cols, copy=False).from_(exp.alias_(src, E, table=True, copy=False), copy=False)
         if ent.since:
@@ -56,56 +95,55 @@ class Writer:
             since_date = self.low.as_date(self.low.read(since.copy(), since_type), since_type)
             pop = pop.where(exp.or_(exp.Is(this=since, expression=exp.Null()),
                                     exp.LTE(this=since_date, expression=self.x.as_of()), copy=False), copy=False)
-        cte_name = self._cte_namer()
-        ctes: list[tuple[str, exp.Expression]] = [(cte_name("population"), pop)]
-        prev = ctes[0][0]
-        for layer in self.plan.layers:
-            joins = []
-            select = [exp.Column(this=exp.Star(), table=exp.to_identifier(P))]
-            for source, all_aggs in layer.aggregations.items():
-                aggs = [a for a in all_aggs if not is_picked(a)]
-                for i, a in enumerate(a for a in all_aggs if is_picked(a)):  # one CTE each (segdsl.sql.traits)
-                    name = cte_name(f"pick_{layer.index}_{source}_{i + 1}")
-                    ctes.append((name, Picker(self).query(a, prev)))
-                    joins.append((name, f"t_{source}_{i + 1}"))
-                    select.append(exp.alias_(col(columns.aggregate(a), f"t_{source}_{i + 1}"), columns.aggregate(a),
-                                             quoted=True, copy=False))
-                if not aggs:
-                    continue
-                name = cte_name(f"agg_{layer.index}_{source}")
-                alias = f"a_{source}"
-                ctes.append((name, self._aggregation(source, aggs, prev)))
-                joins.append((name, alias))
-                for a in aggs:
-                    column = col(columns.aggregate(a), alias)
-                    value = exp.Coalesce(this=column, expressions=[exp.Literal.number(0)]) if a.func in (
-                        "count", "count_distinct") else column
-                    select.append(exp.alias_(value, columns.aggregate(a), quoted=True, copy=False))
-            for c in layer.computed:
-                if c.scores:
-                    select += self._scores(c.name, layer.index)
-                else:
-                    select.append(exp.alias_(self._definition(c.name, layer.index), columns.definition(c.name),
-                                             quoted=True, copy=False))
-            q = exp.select(*select, copy=False).from_(cte(prev, P), copy=False)
-            for name, alias in joins:
-                key_type = self.x.type_of(ent.name, key)
-                member_key = self.low.key(col(columns.entity(key), P), key_type)
-                on = exp.EQ(this=member_key, expression=col("_key", alias))
-                probe = self.low.key_probe(col(columns.entity(key), P), key_type)
-                if probe is not None:
-                    on = exp.and_(exp.EQ(this=probe, expression=col("_probe", alias)), on, copy=False)
-                q = q.join(cte(name, alias), on=on, join_type="left", copy=False)
-            prev = cte_name(f"layer_{layer.index}")
-            ctes.append((prev, q))
-        final = exp.select(
-            exp.alias_(col(columns.entity(key), P), key, quoted=True, copy=False),
-            *[exp.alias_(col(columns.definition(n), P), n, quoted=True, copy=False) for n in self.plan.outputs],
-            *self._score_outputs(), copy=False,
-        ).from_(cte(prev, P), copy=False)
-        for name, body in ctes:
-            final = final.with_(exp.to_identifier(name, quoted=True), as_=body, copy=False)
-        return final
+        return pop
+
+    def _layer(self, layer: Layer, prev: str, cte_name: Callable[[str], str],
+               ctes: list[tuple[str, exp.Expression]], skip: frozenset[str] = frozenset()) -> str:
+        """Append the CTEs of one layer (its aggregations, then the layer, without the definitions in
+        `skip`) to `ctes`; the layer's name."""
+        columns = self.plan.columns
+        key = self.model.entity.key
+        joins = []
+        select = [exp.Column(this=exp.Star(), table=exp.to_identifier(P))]
+        for source, all_aggs in layer.aggregations.items():
+            aggs = [a for a in all_aggs if not is_picked(a)]
+            for i, a in enumerate(a for a in all_aggs if is_picked(a)):  # one CTE each (segdsl.sql.traits)
+                name = cte_name(f"pick_{layer.index}_{source}_{i + 1}")
+                ctes.append((name, Picker(self).query(a, prev)))
+                joins.append((name, f"t_{source}_{i + 1}"))
+                select.append(exp.alias_(col(columns.aggregate(a), f"t_{source}_{i + 1}"), columns.aggregate(a),
+                                         quoted=True, copy=False))
+            if not aggs:
+                continue
+            name = cte_name(f"agg_{layer.index}_{source}")
+            alias = f"a_{source}"
+            ctes.append((name, self._aggregation(source, aggs, prev)))
+            joins.append((name, alias))
+            for a in aggs:
+                column = col(columns.aggregate(a), alias)
+                value = exp.Coalesce(this=column, expressions=[exp.Literal.number(0)]) if a.func in (
+                    "count", "count_distinct") else column
+                select.append(exp.alias_(value, columns.aggregate(a), quoted=True, copy=False))
+        for c in layer.computed:
+            if c.name in skip:
+                continue
+            if c.scores:
+                select += self._scores(c.name, layer.index)
+            else:
+                select.append(exp.alias_(self._definition(c.name, layer.index), columns.definition(c.name),
+                                         quoted=True, copy=False))
+        q = exp.select(*select, copy=False).from_(cte(prev, P), copy=False)
+        for name, alias in joins:
+            key_type = self.x.type_of(self.model.entity.name, key)
+            member_key = self.low.key(col(columns.entity(key), P), key_type)
+            on = exp.EQ(this=member_key, expression=col("_key", alias))
+            probe = self.low.key_probe(col(columns.entity(key), P), key_type)
+            if probe is not None:
+                on = exp.and_(exp.EQ(this=probe, expression=col("_probe", alias)), on, copy=False)
+            q = q.join(cte(name, alias), on=on, join_type="left", copy=False)
+        name = cte_name(f"layer_{layer.index}")
+        ctes.append((name, q))
+        return name
 
     def _cte_namer(self) -> Callable[[str], str]:
         """Names for the query's CTEs that no source table of the model has: a CTE named like a table
@@ -197,6 +235,12 @@ class Writer:
         # the probe, a form of the key that the exact key determines, adds no group
         return q.group_by(by.copy(), *([probe.copy()] if probe is not None else []), copy=False)
 
+    def totals(self, source: str, aggs: list[m.Agg]) -> exp.Select:
+        """The aggregates over every event of a source up to as_of, ungrouped: one row (columns `_t0`, `_t1`, …)."""
+        cols = [exp.alias_(self._agg_sql(a), f"_t{i}", quoted=True, copy=False) for i, a in enumerate(aggs)]
+        src = exp.alias_(self.x.source(self.model.events[source].source), E, table=True, copy=False)
+        return exp.select(*cols, copy=False).from_(src, copy=False).where(self.cut(source), copy=False)
+
     def cut(self, source: str) -> exp.Expression:
         """The point-in-time cut of an events source: no event after the as_of day (nor without a time)."""
         at, at_type = col(self.model.events[source].at, E), self.at_type(source)
@@ -267,7 +311,7 @@ class Writer:
             inner = arg if arg is not None else exp.Star()
             agg: exp.Expression = exp.Count(this=inner)
         elif func == "count_distinct":
-            agg = exp.Count(this=exp.Distinct(expressions=[arg]))
+            agg = self.low.distinct_count(arg)
         else:  # min, max (sum and avg are exact_aggregate's)
             agg = self.low.min_max(func, arg, a.arg.type)
         if cond is not None and use_filter:

@@ -71,5 +71,5 @@ def render(outcome: FitOutcome) -> list[str]:
             lines.append(f"  Gamma-Gamma  p = {g.p:.6g}  q = {g.q:.6g}  v = {g.v:.6g}  "
                          f"log-likelihood {g.log_likelihood:,.4f}  ({g.customers:,} repeat customers"
                          + (f", {g.excluded:,} left out" if g.excluded else "") + ")")
-        lines.append(f"  data {f.data}")
+        lines.append(f"  data {f.data}" + (f"  events {f.events}" if f.events else ""))
     return lines

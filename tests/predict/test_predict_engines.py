@@ -3,14 +3,19 @@
 The model reads the CDNOW transactions (tests/oracles/cdnow_sample.txt) with lifetimes' parameters in
 its lock file; every engine computes the summary and the four predictions in SQL, and each value must
 equal lifetimes' (1e-6 relative, as on DuckDB in test_predict_cdnow) and the summary exactly; and
-`segdsl fit` on each engine, from that engine's grouped summary, finds lifetimes' parameters.
+`segdsl fit` on each engine, from that engine's grouped summary, finds lifetimes' parameters and the
+fingerprint of the events computed here by hand, so that a lock file fitted on one engine is not stale on
+another.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import uuid
+from decimal import Decimal
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -22,6 +27,16 @@ from segdsl.predict.lock import StoredFit, definition_fingerprint, lock_path, wr
 from tests.predict.test_predict_cdnow import AS_OF, ORACLES, oracle
 from tests.support.conformance.data import Table
 from tests.support.engines import VERIFIED_ENGINES
+
+
+def events_fingerprint_by_hand(orders: Table, as_of: dt.date) -> str:
+    """segdsl.engines.predictions.events_fingerprint of (id, date, amount) rows: the count, the first and
+    last day and the sum of the days before as_of, and the exact sum of the amounts as the nearest double."""
+    kept = [(day, amount) for _, day, amount in orders.rows if day <= as_of]
+    days = [(as_of - day).days for day, _ in kept]
+    total = float(sum(Fraction(Decimal(repr(amount))) for _, amount in kept))
+    text = "|".join(repr(float(v)) for v in (len(kept), min(days), max(days), sum(days), total))
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
 
 
 def _tables() -> tuple[Table, Table]:
@@ -66,6 +81,7 @@ def test_cdnow_predictions_on_every_engine(engine_name: str, engine, tmp_path) -
     for k in ("p", "q", "v"):
         assert getattr(fitted.gamma_gamma, k) == pytest.approx(lt["gamma_gamma"][k], rel=1e-4), (engine_name, k)
     assert (fitted.bgnbd.customers, fitted.bgnbd.repeat_customers) == (2357, 946), engine_name
+    assert fitted.events == events_fingerprint_by_hand(orders, AS_OF), engine_name
     members = {r["id"]: r for r in got}
     want = oracle()
     assert set(members) == set(want), engine_name

@@ -263,17 +263,109 @@ def test_run_without_a_lock_fits_and_says_so(shop, tmp_path) -> None:
     assert not Path(str(path) + ".lock").exists()
 
 
-def test_a_stale_lock_is_a_warning_naming_both(shop, tmp_path) -> None:
+def test_a_run_fitting_on_the_fly_scores_from_the_members_it_fitted_on(shop, tmp_path, monkeypatch) -> None:
+    """Without a lock file, `run` computes the members' summaries once, held by the engine, for the fit and
+    the scoring: the members are those of a run with the same parameters stored."""
+    from segdsl.engines.duckdb import DuckDBEngine
+
+    folder, db, _, _ = shop
+    path = write_model(tmp_path)
+    kept: list[str] = []
+    keep = DuckDBEngine.keep
+    monkeypatch.setattr(DuckDBEngine, "keep", lambda self, name, query: kept.append(name) or keep(self, name, query))
+    runner = CliRunner()
+    shared = runner.invoke(app, ["run", str(path), "--db", str(db), "--as-of", AS_OF.isoformat(),
+                                 "--output", str(tmp_path / "shared.parquet")])
+    assert shared.exit_code == 0 and "SEG336" in shared.output, shared.output
+    assert len(kept) == 1
+    assert runner.invoke(app, ["fit", str(path), "--db", str(db), "--as-of", AS_OF.isoformat()]).exit_code == 0
+    stored = runner.invoke(app, ["run", str(path), "--db", str(db), "--as-of", AS_OF.isoformat(),
+                                 "--output", str(tmp_path / "stored.parquet")])
+    assert stored.exit_code == 0 and "SEG33" not in stored.output, stored.output
+    assert len(kept) == 1  # a stored fit: one query, nothing held
+    con = duckdb.connect()
+    a, b = (con.execute(f"SELECT * FROM '{tmp_path / n}.parquet' ORDER BY customer_id").fetchall()
+            for n in ("shared", "stored"))
+    assert len(a) == 600 and a == b
+    assert con.execute(f"DESCRIBE SELECT * FROM '{tmp_path / 'shared'}.parquet'").fetchall() == \
+        con.execute(f"DESCRIBE SELECT * FROM '{tmp_path / 'stored'}.parquet'").fetchall()
+
+
+def _stale(output: str) -> list[str]:
+    """The SEG331 warnings of a run's output."""
+    return [line for line in output.splitlines() if "SEG331" in line]
+
+
+def _fitted_copy(db: Path, tmp_path: Path) -> tuple[Path, Path, CliRunner]:
+    """A copy of the shop's database (to change its data) and the model fitted on it as of AS_OF."""
+    copy = tmp_path / "shop.duckdb"
+    copy.write_bytes(db.read_bytes())
+    path = write_model(tmp_path)
+    runner = CliRunner()
+    fitted = runner.invoke(app, ["fit", str(path), "--db", str(copy), "--as-of", AS_OF.isoformat()])
+    assert fitted.exit_code == 0, fitted.output
+    return copy, path, runner
+
+
+def _add_order(db: Path, day: dt.date, amount: float) -> None:
+    con = duckdb.connect(str(db))
+    con.execute("INSERT INTO orders VALUES (1, ?, ?)", [dt.datetime.combine(day, dt.time(12)), amount])
+    con.close()
+
+
+def test_a_run_at_another_date_is_stale_by_its_date_only(shop, tmp_path) -> None:
     folder, db, _, _ = shop
     path = write_model(tmp_path)
     runner = CliRunner()
     assert runner.invoke(app, ["fit", str(path), "--db", str(db), "--as-of", "2026-06-30"]).exit_code == 0
     result = runner.invoke(app, ["run", str(path), "--db", str(db), "--as-of", "2026-06-30"])
     assert result.exit_code == 0 and "SEG331" not in result.output
+    # the summary at another date differs, but the data the fit saw has not changed
     result = runner.invoke(app, ["run", str(path), "--db", str(db), "--as-of", "2026-05-31"])
     assert result.exit_code == 0, result.output
-    assert "warning[SEG331]: the stored fit of `clv` is stale: as_of 2026-06-30 → 2026-05-31; data sha256:" \
-        in result.output
+    assert _stale(result.output) == ["warning[SEG331]: the stored fit of `clv` is stale: as_of 2026-06-30 → 2026-05-31"]
+
+
+def test_changed_data_is_a_warning_naming_both_fingerprints(shop, tmp_path) -> None:
+    folder, db, _, _ = shop
+    copy, path, runner = _fitted_copy(db, tmp_path)
+    stored = json.loads(Path(str(path) + ".lock").read_text())["predictions"]["clv"]
+    assert stored["events"].startswith("sha256:") and stored["events"] != stored["data"]
+    # an order after as_of is not data the fit saw
+    _add_order(copy, AS_OF + dt.timedelta(days=1), 40.0)
+    result = runner.invoke(app, ["run", str(path), "--db", str(copy), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0 and "SEG331" not in result.output, result.output
+    _add_order(copy, AS_OF - dt.timedelta(days=3), 40.0)
+    result = runner.invoke(app, ["run", str(path), "--db", str(copy), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0, result.output
+    (line,) = _stale(result.output)
+    before, after = line.split("stale: data ")[1].split(" → ")
+    assert before == stored["events"][:19] and after.startswith("sha256:") and after != before
+    # a run at another date names both changes
+    result = runner.invoke(app, ["run", str(path), "--db", str(copy), "--as-of", "2026-05-31"])
+    (line,) = _stale(result.output)
+    assert f"as_of 2026-06-30 → 2026-05-31; data {stored['events'][:19]} → {after}" in line
+
+
+def test_a_lock_without_the_events_fingerprint_is_judged_by_its_summary(shop, tmp_path) -> None:
+    """A lock file written before the events' fingerprint was stored: the summary's fingerprint, taken at
+    the fit's as_of, tells whether the data changed."""
+    folder, db, _, _ = shop
+    copy, path, runner = _fitted_copy(db, tmp_path)
+    lock = Path(str(path) + ".lock")
+    body = json.loads(lock.read_text())
+    stored = body["predictions"]["clv"]
+    del stored["events"]
+    lock.write_text(json.dumps(body))
+    result = runner.invoke(app, ["run", str(path), "--db", str(copy), "--as-of", AS_OF.isoformat()])
+    assert result.exit_code == 0 and "SEG331" not in result.output, result.output
+    result = runner.invoke(app, ["run", str(path), "--db", str(copy), "--as-of", "2026-05-31"])
+    assert _stale(result.output) == ["warning[SEG331]: the stored fit of `clv` is stale: as_of 2026-06-30 → 2026-05-31"]
+    _add_order(copy, AS_OF - dt.timedelta(days=3), 40.0)
+    result = runner.invoke(app, ["run", str(path), "--db", str(copy), "--as-of", AS_OF.isoformat()])
+    (line,) = _stale(result.output)
+    assert f"stale: data {stored['data'][:19]} → sha256:" in line
+    assert json.loads(lock.read_text()) == body  # read, never rewritten by a run
 
 
 def test_compile_embeds_the_stored_parameters(shop, tmp_path) -> None:

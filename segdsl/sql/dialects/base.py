@@ -445,6 +445,10 @@ class Dialect:
     def aggregate_result(self, func: str, agg: exp.Expression, t: T) -> exp.Expression:
         return agg
 
+    def distinct_count(self, arg: exp.Expression) -> exp.Expression:
+        """The number of distinct values of `arg` in a group, NULL not counted: COUNT(DISTINCT arg)."""
+        return exp.Count(this=exp.Distinct(expressions=[arg]))
+
     def exact_sum(self, summed: Callable[[exp.Expression], exp.Expression], arg: exp.Expression) -> exp.Expression:
         """The exact sum of numbers taken at nine decimal places, as the nearest double.
 

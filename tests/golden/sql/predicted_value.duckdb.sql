@@ -15,8 +15,11 @@ WITH "population" AS (
     MAX(e."ordered_at") AS "_orders_4",
     MAX(DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE))) AS "_orders_5",
     MIN(DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE))) AS "_orders_6",
-    COUNT(
-      DISTINCT DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE))
+    COALESCE(
+      LEN(
+        LIST_DISTINCT(LIST(DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE))))
+      ),
+      0
     ) AS "_orders_7"
   FROM "orders" AS e
   WHERE
