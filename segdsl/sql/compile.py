@@ -221,5 +221,5 @@ def to_sql(query: exp.Expression, dialect: str, pretty: bool = True, copy: bool 
         raise dl.unsupported("this model", dialect, reason(exc, "not supported")) from None
 
 
-__all__ = ["events_totals", "in_key_order", "membership", "membership_prefix", "membership_with_columns", "segment_members", "long_members", "summary_query", "to_sql",
-           "finish"]
+__all__ = ["events_totals", "in_key_order", "membership", "membership_prefix", "membership_with_columns",
+           "segment_members", "long_members", "summary_query", "to_sql", "finish"]
