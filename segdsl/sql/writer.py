@@ -241,6 +241,12 @@ class Writer:
         src = exp.alias_(self.x.source(self.model.events[source].source), E, table=True, copy=False)
         return exp.select(*cols, copy=False).from_(src, copy=False).where(self.cut(source), copy=False)
 
+    def _of_time(self, a: m.Agg) -> bool:
+        """Whether an aggregate's value is derived from its events' time (a day, a timestamp)."""
+        at = self.model.events[a.source].at
+        return a.arg is not None and any(isinstance(e, m.Column) and e.source == a.source and e.name == at
+                                         for e in m.walk(a.arg))
+
     def cut(self, source: str) -> exp.Expression:
         """The point-in-time cut of an events source: no event after the as_of day (nor without a time)."""
         at, at_type = col(self.model.events[source].at, E), self.at_type(source)
@@ -311,7 +317,7 @@ class Writer:
             inner = arg if arg is not None else exp.Star()
             agg: exp.Expression = exp.Count(this=inner)
         elif func == "count_distinct":
-            agg = self.low.distinct_count(arg)
+            agg = self.low.distinct_count(arg, self._of_time(a))
         else:  # min, max (sum and avg are exact_aggregate's)
             agg = self.low.min_max(func, arg, a.arg.type)
         if cond is not None and use_filter:

@@ -22,7 +22,7 @@ WITH "population" AS (
     ) AS "_orders_5",
     COUNT_IF(e."coupon_used") AS "_orders_6",
     COUNT_IF(e."channel" = 'app') AS "_orders_10",
-    COALESCE(LEN(LIST_DISTINCT(LIST(e."category"))), 0) AS "_orders_11",
+    COUNT(DISTINCT e."category") AS "_orders_11",
     COUNT_IF(
       (
         CAST(e."ordered_at" AS DATE) > CAST('2026-06-23' AS DATE)

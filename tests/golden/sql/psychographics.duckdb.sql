@@ -484,21 +484,14 @@ WITH "population" AS (
       ) AS DOUBLE),
       0
     ) AS "_orders_18",
-    COALESCE(
-      LEN(
-        LIST_DISTINCT(
-          LIST(
-            CASE
-              WHEN (
-                CAST(e."ordered_at" AS DATE) > CAST('2025-06-30' AS DATE)
-                AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
-              )
-              THEN e."category"
-            END
-          )
+    COUNT(
+      DISTINCT CASE
+        WHEN (
+          CAST(e."ordered_at" AS DATE) > CAST('2025-06-30' AS DATE)
+          AND CAST(e."ordered_at" AS DATE) <= CAST('2026-06-30' AS DATE)
         )
-      ),
-      0
+        THEN e."category"
+      END
     ) AS "_orders_24"
   FROM "orders" AS e
   WHERE

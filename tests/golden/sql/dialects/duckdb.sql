@@ -116,7 +116,7 @@ COUNT(*) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 COUNT_IF((CAST(e."ordered_at" AS DATE) > CAST(CURRENT_DATE + INTERVAL (-90) DAY AS DATE) AND CAST(e."ordered_at" AS DATE) <= CURRENT_DATE) AND e."channel" = 'web') … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_count_distinct_text: count_distinct(orders.channel)
-COALESCE(LEN(LIST_DISTINCT(LIST(e."channel"))), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+COUNT(DISTINCT e."channel") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_sum: sum(orders.amount)
 CAST(SUM(CAST(e."amount" AS DECIMAL(38, 9))) AS DOUBLE) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
@@ -134,7 +134,7 @@ MAX(e."ordered_at") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 COUNT(e."coupon") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_count_distinct_bool: count_distinct(orders.coupon)
-COALESCE(LEN(LIST_DISTINCT(LIST(e."coupon"))), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+COUNT(DISTINCT e."coupon") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_min_bool: min(orders.coupon)
 MIN(e."coupon") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
@@ -152,7 +152,7 @@ MAX(e."amount" > 100) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 COUNT(e."shipped_on") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_count_distinct_date: count_distinct(orders.shipped_on)
-COALESCE(LEN(LIST_DISTINCT(LIST(e."shipped_on"))), 0) … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
+COUNT(DISTINCT e."shipped_on") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
 
 -- c_min_date: min(orders.shipped_on)
 MIN(e."shipped_on") … WHERE CAST(e."ordered_at" AS DATE) <= CURRENT_DATE
