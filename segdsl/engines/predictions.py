@@ -22,10 +22,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from sqlglot import exp
 
 from ..lang.diagnostics import Diagnostic, SegError, error
-from ..predict.fit import BGNBDFit, FitError, GammaGammaFit, fit_bgnbd, fit_gamma_gamma
+from ..predict.fit import BGNBDFit, FitError, GammaGammaFit, fit_bgnbd, fit_gamma_gamma, prefetch
 from ..predict.lock import StoredFit, definition_fingerprint
 from ..semantic import model as m
 from ..semantic.model import T
@@ -51,7 +52,7 @@ class Summary:
         """A hash of the grouped rows in a fixed order (the engine's GROUP BY has none); the mean values
         rounded to 9 significant digits, which every engine's double arithmetic agrees on."""
         h = hashlib.sha256()
-        order = np.lexsort((self.T, self.tx, self.x))
+        order = _order(self.x, self.tx, self.T)
         for a in (self.x, self.tx, self.T, self.n):
             h.update(np.ascontiguousarray(a[order], dtype=np.float64).tobytes())
         gm = _round_significant(self.gm)
@@ -74,7 +75,21 @@ def _round_significant(v: np.ndarray, digits: int = 9) -> np.ndarray:
 def _stream(engine: Any, query: exp.Expression, names: list[str]) -> dict[str, np.ndarray]:
     sql = to_sql(query, engine.dialect, pretty=False)
     table = engine.stream(sql, [OutputColumn(n, T.NUMBER) for n in names]).read_all()
-    return {n: table.column(n).to_numpy(zero_copy_only=False).astype(float) for n in names}
+    return {n: _doubles(table.column(n)) for n in names}
+
+
+def _doubles(column: pa.ChunkedArray) -> np.ndarray:
+    """An Arrow column as float64 with NaN for NULL, read from its buffers: pyarrow's own `to_numpy`
+    imports pandas, which costs a run a quarter of a second."""
+    a = column.combine_chunks()
+    if a.type != pa.float64():
+        a = a.cast(pa.float64())
+    values = np.frombuffer(a.buffers()[1], dtype=np.float64, count=len(a), offset=a.offset * 8).copy()
+    if a.null_count:
+        bits = np.frombuffer(a.buffers()[0], dtype=np.uint8)
+        valid = np.unpackbits(bits, bitorder="little")[a.offset:a.offset + len(a)].astype(bool)
+        values[~valid] = np.nan
+    return values
 
 
 @dataclass(frozen=True)
@@ -137,10 +152,22 @@ def summary(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: dt.date | N
         gx, gm, gn = both["x"][gg], both["m"][gg], both["n"][gg]
     # in a fixed order (GROUP BY has none), so that the fit's sums, and so its parameters, do not depend on
     # the engine's plan
-    order = np.lexsort((rows["t"], rows["tx"], rows["x"]))
+    order = _order(rows["x"], rows["tx"], rows["t"])
     g_order = np.lexsort((gm, gx))
     return Summary(rows["x"][order], rows["tx"][order], rows["t"][order], rows["n"][order], gx[g_order],
                    gm[g_order], gn[g_order])
+
+
+def _order(*keys: np.ndarray) -> np.ndarray:
+    """The order of rows sorted by the keys, the first the most significant: numpy's lexsort, or for up
+    to three keys of whole numbers of days (below 2²⁰) one sort of them as one integer (at 645,000 rows
+    0.1 s instead of 0.27 s)."""
+    if len(keys) > 3 or not all(np.all((k >= 0) & (k < 2 ** 20) & (k == np.floor(k))) for k in keys):
+        return np.lexsort(keys[::-1])
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    for k in keys:
+        combined = combined * 2 ** 20 + k.astype(np.int64)
+    return np.argsort(combined, kind="stable")
 
 
 def events_fingerprint(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: dt.date,
@@ -175,15 +202,17 @@ def events_fingerprint(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: 
     return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()[:32]
 
 
-def fit_summary(p: m.Prediction, s: Summary, as_of: dt.date, events: str | None = None) -> StoredFit:
+def fit_summary(p: m.Prediction, s: Summary, as_of: dt.date, events: str | None = None,
+                stored: bool = True) -> StoredFit:
     """Fit both models to a summary; a fit that fails is a coded diagnostic at the prediction.
-    `events` is the events' fingerprint to store with the fit (`events_fingerprint`)."""
+    `events` is the events' fingerprint to store with the fit (`events_fingerprint`); a fit not `stored`
+    in a lock file goes without the summary's fingerprint (a sort and a hash of every row)."""
     try:
         bgnbd = fit_bgnbd(s.x, s.tx / p.unit_days, s.T / p.unit_days, s.n)
         spend = fit_gamma_gamma(s.gx, s.gm, s.gn) if p.value is not None else None
     except FitError as exc:
         raise fit_failure(p, exc) from None
-    return StoredFit(p.name, as_of, definition_fingerprint(p), s.fingerprint(), bgnbd, spend,
+    return StoredFit(p.name, as_of, definition_fingerprint(p), s.fingerprint() if stored else "", bgnbd, spend,
                      spend.excluded if spend is not None else 0, events)
 
 
@@ -197,7 +226,8 @@ def fit_predictions(ir: m.CheckedModel, engine: Any, as_of: dt.date, params: dic
                     names: list[str] | None = None, to_store: bool = True, members: Members | None = None
                     ) -> tuple[dict[str, StoredFit], dict[str, Summary]]:
     """Fit the named predictions (all by default) on the engine, from `members` when given; fits
-    `to_store` in a lock file carry the fingerprint of their events (a fit used once needs none)."""
+    `to_store` in a lock file carry the fingerprints of their events and summary (a fit used once needs none)."""
+    prefetch()
     fits, summaries = {}, {}
     for name in names or list(ir.predictions):
         p = ir.predictions[name]
@@ -209,7 +239,7 @@ def fit_predictions(ir: m.CheckedModel, engine: Any, as_of: dt.date, params: dic
             raise engine_failure(engine, exc, f"compute the summary of `{name}`") from None
         summaries[name] = s
         events = events_fingerprint(ir, p, engine, as_of, params) if to_store else None
-        fits[name] = fit_summary(p, s, as_of, events)
+        fits[name] = fit_summary(p, s, as_of, events, stored=to_store)
     return fits, summaries
 
 
@@ -264,10 +294,11 @@ def prepare(ir: m.CheckedModel, main: str, engine: Any, options: Options, params
 
     if not ir.predictions:
         return ir, [], options
+    missing = unbound_predictions(ir)
+    prefetch(optimizer=bool(missing))
     date = options.as_of or dt.date.today()
     stored = read_lock(lock_path(main)) if main != "<text>" else {}
     notes: list[Diagnostic] = []
-    missing = unbound_predictions(ir)
     for name in ir.predictions:
         if name in missing or name not in stored:
             continue

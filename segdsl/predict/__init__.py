@@ -69,7 +69,9 @@ SQL (sqlglot expressions of DOUBLE inputs; parameters become constants)::
 
 The language's side::
 
-    compile.predict_sql(node, compile_input)          # a model's Predict node (segdsl.semantic.predictions)
+    compile.predict_sql(node, compile_input, given)   # a model's Predict node (segdsl.semantic.predictions)
+    compile.inputs(node, compile_input)               # its inputs (x, tₓ, T, m, z, y) for a derived table
+                                                      # below the layer; `given` then reads them as columns
     lock.read_lock / write_lock / bind_stored         # MODEL.seg.lock: stored fits bound into a checked model
     (segdsl.engines.predictions fits on an engine: the grouped summary, the fingerprint, staleness)
 

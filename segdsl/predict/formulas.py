@@ -26,7 +26,14 @@ from typing import Protocol
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
+
+
+def scipy_special():  # type: ignore[no-untyped-def]
+    """scipy.special, imported on first use: its import takes a third of a second, which a run spends
+    while the engine works (`segdsl.predict.fit.prefetch`) rather than before it starts."""
+    from scipy import special
+
+    return special
 
 
 class BGNBD(Protocol):
@@ -56,13 +63,13 @@ def log_alive_odds(m: BGNBD, x: ArrayLike, tx: ArrayLike, T: ArrayLike) -> np.nd
 
 def p_alive(m: BGNBD, x: ArrayLike, tx: ArrayLike, T: ArrayLike) -> np.ndarray:
     """P(alive at T | x, tₓ, T)."""
-    return special.expit(-log_alive_odds(m, x, tx, T))
+    return scipy_special().expit(-log_alive_odds(m, x, tx, T))
 
 
 def g_function(m: BGNBD, x: ArrayLike, z: ArrayLike) -> np.ndarray:
     """G(x, z) = (1 − z)^(r+x) ₂F₁(r+x, b+x; a+b+x−1; z), as (1 − z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z)."""
     x, z = _arrays(x, z)
-    return (1 - z) ** (m.a - 1) * special.hyp2f1(m.a + m.b - 1 - m.r, m.a - 1, m.a + m.b + x - 1, z)
+    return (1 - z) ** (m.a - 1) * scipy_special().hyp2f1(m.a + m.b - 1 - m.r, m.a - 1, m.a + m.b + x - 1, z)
 
 
 def expected_purchases(m: BGNBD, t: ArrayLike, x: ArrayLike, tx: ArrayLike, T: ArrayLike) -> np.ndarray:

@@ -59,8 +59,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
+
 import numpy as np
-from scipy import special
+
+from .formulas import scipy_special
 
 U = 2.0 ** -53  # unit roundoff of a double
 DEFAULT_TOLERANCE = 1e-10
@@ -200,7 +202,7 @@ def _f_lower(q: float, p: float, c: float, proven: bool) -> np.ndarray:
     bound is taken relative to max(|F|, 1): half the smallest |F| on the
     grid up to z, or 1.
     """
-    f = np.abs(special.hyp2f1(q, p, c, _Z_GRID))
+    f = np.abs(scipy_special().hyp2f1(q, p, c, _Z_GRID))
     if proven:
         out = np.ones_like(f) if p >= 0 else f * (1 - 1e-13)
     else:
@@ -250,13 +252,13 @@ def connection_gammas(r: float, a: float, b: float, x: int) -> tuple[float, floa
     delta = sigma - m
     if delta == 0 or s == 0:
         return math.inf, math.inf
-    lg = special.gammaln
-    sign_cs = float(special.gammasgn(c) * special.gammasgn(s))
+    lg = scipy_special().gammaln
+    sign_cs = float(scipy_special().gammasgn(c) * scipy_special().gammasgn(s))
     with np.errstate(over="ignore"):
         g1 = sign_cs * math.exp(lg(c) + lg(s) - lg(r + x) - lg(b + x))
         sin_ps = (-1.0) ** ((m + x) % 2) * math.sin(math.pi * delta)
         g2 = (-math.pi / (s * sin_ps)) * sign_cs * math.exp(lg(c) - lg(s)) \
-            * float(special.rgamma(q)) * float(special.rgamma(p))
+            * float(scipy_special().rgamma(q)) * float(scipy_special().rgamma(p))
     return float(g1), float(g2)
 
 
@@ -268,7 +270,7 @@ def _y_index(y_hi: float) -> int:
 @lru_cache(maxsize=1024)
 def _b_f(q: float, p: float, c: float) -> np.ndarray:
     """|F| on the y grid, a little reduced for scipy's own error."""
-    out = np.abs(special.hyp2f1(q, p, c, 1 - _Y_GRID)) * (1 - 1e-13)
+    out = np.abs(scipy_special().hyp2f1(q, p, c, 1 - _Y_GRID)) * (1 - 1e-13)
     out.setflags(write=False)
     return out
 
@@ -570,4 +572,4 @@ def g_reference(r: float, a: float, b: float, x: np.ndarray, z: np.ndarray) -> n
     """G(x, z) = (1 − z)^(a−1) ₂F₁(a+b−1−r, a−1; a+b+x−1; z) by scipy, the oracle the SQL is checked against."""
     x = np.asarray(x, float)
     z = np.asarray(z, float)
-    return (1 - z) ** (a - 1) * special.hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+    return (1 - z) ** (a - 1) * scipy_special().hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)

@@ -132,7 +132,7 @@ def calibration_report(target: Any, ir: m.CheckedModel, r: m.Report, as_of: dt.d
 
         raise engine_failure(target, exc, f"compute the calibration summary of `{p.name}`") from None
     try:
-        fit = fit_summary(p, grouped, cal)
+        fit = fit_summary(p, grouped, cal, stored=False)
     except SegError as exc:
         d = exc.diagnostics[0]
         raise SegError([Diagnostic(d.code, f"report `{r.name}`: {d.message} in the calibration period up to "

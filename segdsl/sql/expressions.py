@@ -105,6 +105,9 @@ class ExpressionCompiler:
         self.dialect = options.dialect
         self.low = dl.get(options.dialect)
         self.params = {n: options.params.get(n, p.value) for n, p in plan.model.params.items()}
+        # (prediction, role) → the column holding that input of its parts, while the writer writes a layer
+        # that computes them from a derived table (segdsl.predict.compile.inputs)
+        self.predict_inputs: dict[tuple[str, str], str] = {}
 
     def source(self, source: str) -> exp.Expression:
         if self.opt.source is not None:
@@ -367,7 +370,10 @@ class ExpressionCompiler:
     def _x_Predict(self, e: m.Predict) -> exp.Expression:
         from ..predict.compile import predict_sql
 
-        return predict_sql(e, self.expr)
+        held = self.predict_inputs
+        if not any(k[0] == e.prediction for k in held):
+            return predict_sql(e, self.expr)
+        return predict_sql(e, self.expr, lambda role: col(held[(e.prediction, role)], P))
 
     def _x_MemberAgg(self, e: m.MemberAgg) -> exp.Expression:  # pragma: no cover - reports compile these
         raise AssertionError("member aggregates are compiled by reports")

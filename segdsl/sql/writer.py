@@ -50,15 +50,17 @@ class Writer:
         columns = self.plan.columns
         cte_name = self._cte_namer()
         resume = self.opt.resume
+        self._predict_inputs: dict[tuple[str, str], str] = {}  # (prediction, role) → column (`_source`)
         if resume is not None:
             prev = cte_name(f"held_{resume.layer}")
             ctes: list[tuple[str, exp.Expression]] = [
                 (prev, exp.select(exp.Star(), copy=False).from_(resume.relation.copy(), copy=False))]
             if resume.deferred:
+                source = self._source(prev, resume.deferred, resume.layer)
                 deferred = [exp.alias_(self._definition(n, resume.layer), columns.definition(n), quoted=True,
                                        copy=False) for n in resume.deferred]
                 q = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(P)), *deferred, copy=False)
-                ctes.append((cte_name(f"layer_{resume.layer}"), q.from_(cte(prev, P), copy=False)))
+                ctes.append((cte_name(f"layer_{resume.layer}"), q.from_(source, copy=False)))
                 prev = ctes[-1][0]
         else:
             ctes = [(cte_name("population"), self._population())]
@@ -124,6 +126,7 @@ class Writer:
                 value = exp.Coalesce(this=column, expressions=[exp.Literal.number(0)]) if a.func in (
                     "count", "count_distinct") else column
                 select.append(exp.alias_(value, columns.aggregate(a), quoted=True, copy=False))
+        source = self._source(prev, [c.name for c in layer.computed if c.name not in skip], layer.index)
         for c in layer.computed:
             if c.name in skip:
                 continue
@@ -132,7 +135,7 @@ class Writer:
             else:
                 select.append(exp.alias_(self._definition(c.name, layer.index), columns.definition(c.name),
                                          quoted=True, copy=False))
-        q = exp.select(*select, copy=False).from_(cte(prev, P), copy=False)
+        q = exp.select(*select, copy=False).from_(source, copy=False)
         for name, alias in joins:
             key_type = self.x.type_of(self.model.entity.name, key)
             member_key = self.low.key(col(columns.entity(key), P), key_type)
@@ -144,6 +147,31 @@ class Writer:
         name = cte_name(f"layer_{layer.index}")
         ctes.append((name, q))
         return name
+
+    def _source(self, prev: str, names: list[str], layer: int) -> exp.Expression:
+        """What a layer computing the definitions `names` reads: the previous layer, or, when it computes
+        parts of a prediction, a derived table over it that adds their inputs as columns
+        (segdsl.predict.compile.inputs), which the expression compiler then reads for those parts."""
+        from ..predict.compile import inputs
+
+        held = self._predict_inputs  # those of earlier layers are columns of `prev` too
+        added = []
+        self.x.predict_inputs = {}
+        for n in names:
+            d = self.model.definition(n)
+            if not (isinstance(d, m.Feature) and isinstance(d.expr, m.Predict)):
+                continue
+            for role, e in inputs(d.expr, self.x.expr).items():
+                key = (d.expr.prediction, role)
+                if key not in held:
+                    held[key] = self.plan.columns.allocate(("predict", layer, *key),
+                                                           f"_{key[0]}_{role.partition('@')[0]}")
+                    added.append(exp.alias_(e, held[key], quoted=True, copy=False))
+        self.x.predict_inputs = held
+        if not added:
+            return cte(prev, P)
+        inner = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(P)), *added, copy=False)
+        return exp.Subquery(this=inner.from_(cte(prev, P), copy=False), alias=exp.TableAlias(this=exp.to_identifier(P)))
 
     def _cte_namer(self) -> Callable[[str], str]:
         """Names for the query's CTEs that no source table of the model has: a CTE named like a table

@@ -80,6 +80,41 @@ def test_analytic_gradients_match_finite_differences() -> None:
     assert gg.value_and_grad(theta)[1] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
 
 
+def test_blocks_in_threads_give_the_value_of_one_block(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large summary is evaluated in blocks, in threads: the same value and gradient as in one block
+    (to rounding: the blocks' sums are added in a fixed order)."""
+    d = dataset("gen_a")
+    rep = d.x > 0
+    theta_bg, theta_gg = np.log([0.4, 7.0, 0.9, 3.0]), np.log([3.0, 2.5, 20.0])
+    one_bg = pf._BGNBDLikelihood(d.x, d.tx, d.T, np.ones_like(d.x)).value_and_grad(theta_bg)
+    one_gg = pf._GammaGammaLikelihood(d.x[rep], d.m[rep], np.ones(int(rep.sum()))).value_and_grad(theta_gg)
+    monkeypatch.setattr(pf, "CHUNK", 7)
+    lik = pf._BGNBDLikelihood(d.x, d.tx, d.T, np.ones_like(d.x))
+    assert len(lik.rows) > 10
+    many_bg = lik.value_and_grad(theta_bg)
+    many_gg = pf._GammaGammaLikelihood(d.x[rep], d.m[rep], np.ones(int(rep.sum()))).value_and_grad(theta_gg)
+    for one, many in ((one_bg, many_bg), (one_gg, many_gg)):
+        assert many[0] == pytest.approx(one[0], rel=1e-13)
+        assert many[1] == pytest.approx(one[1], rel=1e-11, abs=1e-15)
+
+
+def test_importing_the_predictions_leaves_scipy_for_later() -> None:
+    """scipy.special and scipy.optimize (two thirds of a second) are imported where they are used, and
+    by `prefetch` in a thread while the engine works: loading a model with a prediction imports neither."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import segdsl.predict, segdsl.predict.lock, segdsl.engines.predictions; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'scipy'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    code = ("import sys, threading; from segdsl.predict.fit import prefetch; prefetch(); "
+            "[t.join() for t in threading.enumerate() if t.name == 'segdsl-import']; "
+            "print('scipy.special' in sys.modules, 'scipy.optimize' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True"]
+
+
 def test_cdnow_gamma_gamma_reproduces_the_published_fit() -> None:
     """Fader, Hardie & Lee (2005), RFM and CLV: p = 6.25, q = 3.74, v = 15.44, on the 946 repeat customers."""
     d = dataset("cdnow")

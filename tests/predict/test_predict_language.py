@@ -382,6 +382,23 @@ def test_compile_embeds_the_stored_parameters(shop, tmp_path) -> None:
     assert info.value.diagnostics[0].code == "SEG330"
 
 
+def test_the_scoring_reads_its_inputs_from_a_derived_table(shop, tmp_path) -> None:
+    """The ₂F₁ reads x and z about a hundred times each: the layer computing the parts reads them as
+    columns of a derived table below it, computed once per row; the values are those of the formulas
+    (test_scores_equal_the_formulas_at_the_stored_fit, and the conformance corpus on every engine)."""
+    folder, db, _, _ = shop
+    path = write_model(tmp_path)
+    assert CliRunner().invoke(app, ["fit", str(path), "--db", str(db), "--as-of", "2026-06-30"]).exit_code == 0
+    for dialect in ("duckdb", "postgres", "mysql", "spark"):
+        sql = segdsl.load(path).sql(dialect=dialect)
+        quote = "`" if dialect in ("mysql", "spark") else '"'
+        frequency = f"CAST(p.{quote}clv_frequency{quote} AS DOUBLE"
+        assert sql.count(frequency) <= 2, dialect  # the input column, and the spend's own test of x > 0
+        z = f"p.{quote}_clv_z{quote}"
+        assert sql.count(z) > 20 and sql.count(f"{quote}_clv_z{quote}") == sql.count(z) + 1, dialect
+        assert f"{quote}_clv_z{quote}" not in sql.split("SELECT")[-1].split("FROM")[0], dialect  # not an output
+
+
 def test_too_few_customers_is_coded_with_the_counts(shop, tmp_path) -> None:
     folder, db, _, _ = shop
     path = write_model(tmp_path)

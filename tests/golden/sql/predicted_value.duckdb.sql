@@ -122,27 +122,27 @@ WITH "population" AS (
       WHEN p."clv_age" IS NULL
       THEN NULL
       ELSE CASE
-        WHEN CAST(p."clv_frequency" AS DOUBLE) <= 0.0e0
+        WHEN p."_clv_x" <= 0.0e0
         THEN 1.0e0
-        WHEN -1.2101102803022559e0 - LN(CAST(p."clv_frequency" AS DOUBLE) + 2.8775245223914054e0) + (
-          CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
+        WHEN -1.2101102803022559e0 - LN(p."_clv_x" + 2.8775245223914054e0) + (
+          p."_clv_x" + 1.0253679708151053e0
         ) * LN(
           (
-            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+            p."_clv_T" + 12.018691938378884e0
           ) / (
-            CAST(p."clv_recency" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+            p."_clv_tx" + 12.018691938378884e0
           )
         ) > 600.0e0
         THEN 0.0e0
         ELSE 1.0e0 / (
           1.0e0 + EXP(
-            -1.2101102803022559e0 - LN(CAST(p."clv_frequency" AS DOUBLE) + 2.8775245223914054e0) + (
-              CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
+            -1.2101102803022559e0 - LN(p."_clv_x" + 2.8775245223914054e0) + (
+              p."_clv_x" + 1.0253679708151053e0
             ) * LN(
               (
-                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+                p."_clv_T" + 12.018691938378884e0
               ) / (
-                CAST(p."clv_recency" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+                p."_clv_tx" + 12.018691938378884e0
               )
             )
           )
@@ -155,24 +155,22 @@ WITH "population" AS (
       ELSE (
         (
           (
-            CAST(p."clv_frequency" AS DOUBLE) + 3.1756889183484187e0
+            p."_clv_x" + 3.1756889183484187e0
           ) * -1.4248350956255427e0
         ) * (
           1.0e0 - CASE
-            WHEN 52.17857142857143e0 / (
-              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-            ) <= CASE
-              WHEN CAST(p."clv_frequency" AS DOUBLE) >= 9.0e0
+            WHEN p."_clv_z" <= CASE
+              WHEN p."_clv_x" >= 9.0e0
               THEN CASE
-                WHEN CAST(p."clv_frequency" AS DOUBLE) >= 15.0e0
+                WHEN p."_clv_x" >= 15.0e0
                 THEN 0.9999e0
-                WHEN CAST(p."clv_frequency" AS DOUBLE) >= 13.0e0
+                WHEN p."_clv_x" >= 13.0e0
                 THEN 0.999e0
-                WHEN CAST(p."clv_frequency" AS DOUBLE) >= 11.0e0
+                WHEN p."_clv_x" >= 11.0e0
                 THEN 0.99e0
                 ELSE 0.968e0
               END
-              ELSE CASE CAST(p."clv_frequency" AS DOUBLE)
+              ELSE CASE p."_clv_x"
                 WHEN 0
                 THEN 0.644e0
                 WHEN 1
@@ -194,527 +192,364 @@ WITH "population" AS (
               END
             END
             THEN CASE
-              WHEN -0.7018356040429871e0 * LN(
-                (
-                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                ) / (
-                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                )
-              ) < -600.0e0
+              WHEN -0.7018356040429871e0 * LN(p."_clv_y") < -600.0e0
               THEN 0.0e0
-              ELSE EXP(
-                -0.7018356040429871e0 * LN(
-                  (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                  ) / (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                  )
-                )
-              )
+              ELSE EXP(-0.7018356040429871e0 * LN(p."_clv_y"))
             END * (
               1.0e0 + (
                 (
-                  (
-                    52.17857142857143e0 / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                    )
-                  ) * -1.5091718010983313e0
+                  p."_clv_z" * -1.5091718010983313e0
                 ) / (
-                  CAST(p."clv_frequency" AS DOUBLE) + 3.1756889183484187e0
+                  p."_clv_x" + 3.1756889183484187e0
                 )
               ) * (
                 1.0e0 + (
                   (
-                    (
-                      52.17857142857143e0 / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                      )
-                    ) * 0.4696567711959975e0
+                    p."_clv_z" * 0.4696567711959975e0
                   ) / (
-                    CAST(p."clv_frequency" AS DOUBLE) + 4.175688918348419e0
+                    p."_clv_x" + 4.175688918348419e0
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        52.17857142857143e0 / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        )
-                      ) * 1.7959329619607736e0
+                      p."_clv_z" * 1.7959329619607736e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 5.175688918348419e0
+                      p."_clv_x" + 5.175688918348419e0
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          52.17857142857143e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * 2.9590710573431616e0
+                        p."_clv_z" * 2.9590710573431616e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 6.175688918348419e0
+                        p."_clv_x" + 6.175688918348419e0
                       )
                     ) * (
                       1.0e0 + (
-                        (
-                          52.17857142857143e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * 4.056953914572594e0
+                        p."_clv_z" * 4.056953914572594e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 7.175688918348419e0
+                        p."_clv_x" + 7.175688918348419e0
                       )
                     )
                   )
                 )
               ) + (
                 (
-                  -78.27483622821859e0 * POWER(
-                    52.17857142857143e0 / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                    ),
-                    6
-                  )
+                  -78.27483622821859e0 * POWER(p."_clv_z", 6)
                 ) / (
                   (
                     (
                       (
                         (
                           (
-                            CAST(p."clv_frequency" AS DOUBLE) + 3.1756889183484187e0
+                            p."_clv_x" + 3.1756889183484187e0
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 4.175688918348419e0
+                            p."_clv_x" + 4.175688918348419e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 5.175688918348419e0
+                          p."_clv_x" + 5.175688918348419e0
                         )
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 6.175688918348419e0
+                        p."_clv_x" + 6.175688918348419e0
                       )
                     ) * (
-                      CAST(p."clv_frequency" AS DOUBLE) + 7.175688918348419e0
+                      p."_clv_x" + 7.175688918348419e0
                     )
                   ) * (
-                    CAST(p."clv_frequency" AS DOUBLE) + 8.175688918348419e0
+                    p."_clv_x" + 8.175688918348419e0
                   )
                 )
               ) * (
                 1.0e0 + (
                   (
-                    (
-                      52.17857142857143e0 / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                      )
-                    ) * 6.1688200371205175e0
+                    p."_clv_z" * 6.1688200371205175e0
                   ) / (
-                    CAST(p."clv_frequency" AS DOUBLE) + 9.175688918348419e0
+                    p."_clv_x" + 9.175688918348419e0
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        52.17857142857143e0 / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        )
-                      ) * 7.203778200416743e0
+                      p."_clv_z" * 7.203778200416743e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 10.175688918348419e0
+                      p."_clv_x" + 10.175688918348419e0
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          52.17857142857143e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * 8.230967882980474e0
+                        p."_clv_z" * 8.230967882980474e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 11.175688918348419e0
+                        p."_clv_x" + 11.175688918348419e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            52.17857142857143e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * 9.25271962903146e0
+                          p."_clv_z" * 9.25271962903146e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 12.175688918348419e0
+                          p."_clv_x" + 12.175688918348419e0
                         )
                       ) * (
                         1.0e0 + (
-                          (
-                            52.17857142857143e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * 10.270516512164084e0
+                          p."_clv_z" * 10.270516512164084e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 13.175688918348419e0
+                          p."_clv_x" + 13.175688918348419e0
                         )
                       )
                     )
                   )
                 ) + (
                   (
-                    392274.3894287253e0 * POWER(
-                      52.17857142857143e0 / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                      ),
-                      6
-                    )
+                    392274.3894287253e0 * POWER(p."_clv_z", 6)
                   ) / (
                     (
                       (
                         (
                           (
                             (
-                              CAST(p."clv_frequency" AS DOUBLE) + 9.175688918348419e0
+                              p."_clv_x" + 9.175688918348419e0
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 10.175688918348419e0
+                              p."_clv_x" + 10.175688918348419e0
                             )
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 11.175688918348419e0
+                            p."_clv_x" + 11.175688918348419e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 12.175688918348419e0
+                          p."_clv_x" + 12.175688918348419e0
                         )
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 13.175688918348419e0
+                        p."_clv_x" + 13.175688918348419e0
                       )
                     ) * (
-                      CAST(p."clv_frequency" AS DOUBLE) + 14.175688918348419e0
+                      p."_clv_x" + 14.175688918348419e0
                     )
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        52.17857142857143e0 / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        )
-                      ) * 12.297896332368122e0
+                      p."_clv_z" * 12.297896332368122e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 15.175688918348419e0
+                      p."_clv_x" + 15.175688918348419e0
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          52.17857142857143e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * 13.308652690305422e0
+                        p."_clv_z" * 13.308652690305422e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 16.17568891834842e0
+                        p."_clv_x" + 16.17568891834842e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            52.17857142857143e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * 14.317974867184414e0
+                          p."_clv_z" * 14.317974867184414e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 17.17568891834842e0
+                          p."_clv_x" + 17.17568891834842e0
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              52.17857142857143e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                              )
-                            ) * 15.326131771953534e0
+                            p."_clv_z" * 15.326131771953534e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 18.17568891834842e0
+                            p."_clv_x" + 18.17568891834842e0
                           )
                         ) * (
                           1.0e0 + (
-                            (
-                              52.17857142857143e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                              )
-                            ) * 16.333329040867465e0
+                            p."_clv_z" * 16.333329040867465e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 19.17568891834842e0
+                            p."_clv_x" + 19.17568891834842e0
                           )
                         )
                       )
                     )
                   ) + (
                     (
-                      10171758.193642506e0 * POWER(
-                        52.17857142857143e0 / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        ),
-                        6
-                      )
+                      10171758.193642506e0 * POWER(p."_clv_z", 6)
                     ) / (
                       (
                         (
                           (
                             (
                               (
-                                CAST(p."clv_frequency" AS DOUBLE) + 15.175688918348419e0
+                                p."_clv_x" + 15.175688918348419e0
                               ) * (
-                                CAST(p."clv_frequency" AS DOUBLE) + 16.17568891834842e0
+                                p."_clv_x" + 16.17568891834842e0
                               )
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 17.17568891834842e0
+                              p."_clv_x" + 17.17568891834842e0
                             )
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 18.17568891834842e0
+                            p."_clv_x" + 18.17568891834842e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 19.17568891834842e0
+                          p."_clv_x" + 19.17568891834842e0
                         )
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 20.17568891834842e0
+                        p."_clv_x" + 20.17568891834842e0
                       )
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          52.17857142857143e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * 18.34545075693303e0
+                        p."_clv_z" * 18.34545075693303e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 21.17568891834842e0
+                        p."_clv_x" + 21.17568891834842e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            52.17857142857143e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * 19.350602486260893e0
+                          p."_clv_z" * 19.350602486260893e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 22.17568891834842e0
+                          p."_clv_x" + 22.17568891834842e0
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              52.17857142857143e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                              )
-                            ) * 20.355263574700388e0
+                            p."_clv_z" * 20.355263574700388e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 23.17568891834842e0
+                            p."_clv_x" + 23.17568891834842e0
                           )
                         ) * (
                           1.0e0 + (
                             (
-                              (
-                                52.17857142857143e0 / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                )
-                              ) * 21.359500927827206e0
+                              p."_clv_z" * 21.359500927827206e0
                             ) / (
-                              CAST(p."clv_frequency" AS DOUBLE) + 24.17568891834842e0
+                              p."_clv_x" + 24.17568891834842e0
                             )
                           ) * (
                             1.0e0 + (
-                              (
-                                52.17857142857143e0 / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                )
-                              ) * 22.363369815464733e0
+                              p."_clv_z" * 22.363369815464733e0
                             ) / (
-                              CAST(p."clv_frequency" AS DOUBLE) + 25.17568891834842e0
+                              p."_clv_x" + 25.17568891834842e0
                             )
                           )
                         )
                       )
                     ) + (
                       (
-                        80654640.23244765e0 * POWER(
-                          52.17857142857143e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          ),
-                          6
-                        )
+                        80654640.23244765e0 * POWER(p."_clv_z", 6)
                       ) / (
                         (
                           (
                             (
                               (
                                 (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 21.17568891834842e0
+                                  p."_clv_x" + 21.17568891834842e0
                                 ) * (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 22.17568891834842e0
+                                  p."_clv_x" + 22.17568891834842e0
                                 )
                               ) * (
-                                CAST(p."clv_frequency" AS DOUBLE) + 23.17568891834842e0
+                                p."_clv_x" + 23.17568891834842e0
                               )
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 24.17568891834842e0
+                              p."_clv_x" + 24.17568891834842e0
                             )
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 25.17568891834842e0
+                            p."_clv_x" + 25.17568891834842e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 26.17568891834842e0
+                          p."_clv_x" + 26.17568891834842e0
                         )
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            52.17857142857143e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * 24.37017905770678e0
+                          p."_clv_z" * 24.37017905770678e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 27.17568891834842e0
+                          p."_clv_x" + 27.17568891834842e0
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              52.17857142857143e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                              )
-                            ) * 25.373190837929222e0
+                            p."_clv_z" * 25.373190837929222e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 28.17568891834842e0
+                            p."_clv_x" + 28.17568891834842e0
                           )
                         ) * (
                           1.0e0 + (
                             (
-                              (
-                                52.17857142857143e0 / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                )
-                              ) * 26.375979523320375e0
+                              p."_clv_z" * 26.375979523320375e0
                             ) / (
-                              CAST(p."clv_frequency" AS DOUBLE) + 29.17568891834842e0
+                              p."_clv_x" + 29.17568891834842e0
                             )
                           ) * (
                             1.0e0 + (
                               (
-                                (
-                                  52.17857142857143e0 / (
-                                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                  )
-                                ) * 27.378569016897874e0
+                                p."_clv_z" * 27.378569016897874e0
                               ) / (
-                                CAST(p."clv_frequency" AS DOUBLE) + 30.17568891834842e0
+                                p."_clv_x" + 30.17568891834842e0
                               )
                             ) * (
                               1.0e0 + (
-                                (
-                                  52.17857142857143e0 / (
-                                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                  )
-                                ) * 28.380979924711408e0
+                                p."_clv_z" * 28.380979924711408e0
                               ) / (
-                                CAST(p."clv_frequency" AS DOUBLE) + 31.17568891834842e0
+                                p."_clv_x" + 31.17568891834842e0
                               )
                             )
                           )
                         )
                       ) + (
                         (
-                          372374618.2603056e0 * POWER(
-                            52.17857142857143e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            ),
-                            6
-                          )
+                          372374618.2603056e0 * POWER(p."_clv_z", 6)
                         ) / (
                           (
                             (
                               (
                                 (
                                   (
-                                    CAST(p."clv_frequency" AS DOUBLE) + 27.17568891834842e0
+                                    p."_clv_x" + 27.17568891834842e0
                                   ) * (
-                                    CAST(p."clv_frequency" AS DOUBLE) + 28.17568891834842e0
+                                    p."_clv_x" + 28.17568891834842e0
                                   )
                                 ) * (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 29.17568891834842e0
+                                  p."_clv_x" + 29.17568891834842e0
                                 )
                               ) * (
-                                CAST(p."clv_frequency" AS DOUBLE) + 30.17568891834842e0
+                                p."_clv_x" + 30.17568891834842e0
                               )
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 31.17568891834842e0
+                              p."_clv_x" + 31.17568891834842e0
                             )
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 32.17568891834842e0
+                            p."_clv_x" + 32.17568891834842e0
                           )
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              52.17857142857143e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                              )
-                            ) * 30.38533511301973e0
+                            p."_clv_z" * 30.38533511301973e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 33.17568891834842e0
+                            p."_clv_x" + 33.17568891834842e0
                           )
                         ) * (
                           1.0e0 + (
                             (
-                              (
-                                52.17857142857143e0 / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                )
-                              ) * 31.387308557721934e0
+                              p."_clv_z" * 31.387308557721934e0
                             ) / (
-                              CAST(p."clv_frequency" AS DOUBLE) + 34.17568891834842e0
+                              p."_clv_x" + 34.17568891834842e0
                             )
                           ) * (
                             1.0e0 + (
                               (
-                                (
-                                  52.17857142857143e0 / (
-                                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                  )
-                                ) * 32.38916239971491e0
+                                p."_clv_z" * 32.38916239971491e0
                               ) / (
-                                CAST(p."clv_frequency" AS DOUBLE) + 35.17568891834842e0
+                                p."_clv_x" + 35.17568891834842e0
                               )
                             ) * (
                               1.0e0 + (
                                 (
-                                  (
-                                    52.17857142857143e0 / (
-                                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                    )
-                                  ) * 33.3909071921789e0
+                                  p."_clv_z" * 33.3909071921789e0
                                 ) / (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 36.17568891834842e0
+                                  p."_clv_x" + 36.17568891834842e0
                                 )
                               ) * (
                                 1.0e0 + (
                                   (
-                                    (
-                                      52.17857142857143e0 / (
-                                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                      )
-                                    ) * 34.39255228221637e0
+                                    p."_clv_z" * 34.39255228221637e0
                                   ) / (
-                                    CAST(p."clv_frequency" AS DOUBLE) + 37.17568891834842e0
+                                    p."_clv_x" + 37.17568891834842e0
                                   )
                                 ) * (
                                   1.0e0 + (
-                                    (
-                                      52.17857142857143e0 / (
-                                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                      )
-                                    ) * 35.39410597836287e0
+                                    p."_clv_z" * 35.39410597836287e0
                                   ) / (
-                                    CAST(p."clv_frequency" AS DOUBLE) + 38.17568891834842e0
+                                    p."_clv_x" + 38.17568891834842e0
                                   )
                                 )
                               )
@@ -727,12 +562,9 @@ WITH "population" AS (
                 )
               )
             )
-            WHEN CAST(p."clv_frequency" AS DOUBLE) <= 8.0e0
-            AND 52.17857142857143e0 / (
-              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-            ) <= 0.999999999999e0
+            WHEN p."_clv_x" <= 8.0e0 AND p."_clv_z" <= 0.999999999999e0
             THEN (
-              CASE CAST(p."clv_frequency" AS DOUBLE)
+              CASE p."_clv_x"
                 WHEN 0
                 THEN 0.42546952025748985e0
                 WHEN 1
@@ -752,94 +584,56 @@ WITH "population" AS (
                 WHEN 8
                 THEN 0.8588322585563852e0
               END * CASE
-                WHEN -0.7018356040429871e0 * LN(
-                  (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                  ) / (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                  )
-                ) + (
-                  -2.1756889183484187e0 - CAST(p."clv_frequency" AS DOUBLE)
-                ) * LN(
-                  52.17857142857143e0 / (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                  )
-                ) < -600.0e0
+                WHEN -0.7018356040429871e0 * LN(p."_clv_y") + (
+                  -2.1756889183484187e0 - p."_clv_x"
+                ) * LN(p."_clv_z") < -600.0e0
                 THEN 0.0e0
                 ELSE EXP(
-                  -0.7018356040429871e0 * LN(
-                    (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                    ) / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                    )
-                  ) + (
-                    -2.1756889183484187e0 - CAST(p."clv_frequency" AS DOUBLE)
-                  ) * LN(
-                    52.17857142857143e0 / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                    )
-                  )
+                  -0.7018356040429871e0 * LN(p."_clv_y") + (
+                    -2.1756889183484187e0 - p."_clv_x"
+                  ) * LN(p."_clv_z")
                 )
               END
             ) * (
               1.0e0 + (
                 (
                   (
-                    (
-                      (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                      ) / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                      )
-                    ) * (
-                      -2.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                    p."_clv_y" * (
+                      -2.8775245223914054e0 - p."_clv_x"
                     )
                   ) * (
-                    -0.025367970815105334e0 - CAST(p."clv_frequency" AS DOUBLE)
+                    -0.025367970815105334e0 - p."_clv_x"
                   )
                 ) / (
-                  -0.7272035748580925e0 - CAST(p."clv_frequency" AS DOUBLE)
+                  -0.7272035748580925e0 - p."_clv_x"
                 )
               ) * (
                 1.0e0 + (
                   (
                     (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        )
-                      ) * (
-                        -1.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      p."_clv_y" * (
+                        -1.8775245223914054e0 - p."_clv_x"
                       )
                     ) * (
-                      0.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      0.9746320291848947e0 - p."_clv_x"
                     )
                   ) / (
                     (
-                      0.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      0.2727964251419075e0 - p."_clv_x"
                     ) * 2.0e0
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        )
-                      ) * (
-                        -0.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      p."_clv_y" * (
+                        -0.8775245223914054e0 - p."_clv_x"
                       )
                     ) * (
-                      1.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      1.9746320291848947e0 - p."_clv_x"
                     )
                   ) / (
                     (
-                      1.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      1.2727964251419075e0 - p."_clv_x"
                     ) * 3.0e0
                   )
                 )
@@ -853,113 +647,88 @@ WITH "population" AS (
                             (
                               (
                                 (
-                                  0.041666666666666664e0 * POWER(
-                                    (
-                                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                                    ) / (
-                                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                    ),
-                                    4
-                                  )
+                                  0.041666666666666664e0 * POWER(p."_clv_y", 4)
                                 ) * (
-                                  -2.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                  -2.8775245223914054e0 - p."_clv_x"
                                 )
                               ) * (
-                                -0.025367970815105334e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                -0.025367970815105334e0 - p."_clv_x"
                               )
                             ) * (
-                              -1.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              -1.8775245223914054e0 - p."_clv_x"
                             )
                           ) * (
-                            0.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            0.9746320291848947e0 - p."_clv_x"
                           )
                         ) * (
-                          -0.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          -0.8775245223914054e0 - p."_clv_x"
                         )
                       ) * (
-                        1.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        1.9746320291848947e0 - p."_clv_x"
                       )
                     ) * (
-                      0.12247547760859456e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      0.12247547760859456e0 - p."_clv_x"
                     )
                   ) * (
-                    2.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                    2.9746320291848947e0 - p."_clv_x"
                   )
                 ) / (
                   (
                     (
                       (
-                        -0.7272035748580925e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        -0.7272035748580925e0 - p."_clv_x"
                       ) * (
-                        0.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        0.2727964251419075e0 - p."_clv_x"
                       )
                     ) * (
-                      1.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      1.2727964251419075e0 - p."_clv_x"
                     )
                   ) * (
-                    2.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                    2.2727964251419075e0 - p."_clv_x"
                   )
                 )
               ) * (
                 1.0e0 + (
                   (
                     (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        )
-                      ) * (
-                        1.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      p."_clv_y" * (
+                        1.1224754776085946e0 - p."_clv_x"
                       )
                     ) * (
-                      3.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      3.9746320291848947e0 - p."_clv_x"
                     )
                   ) / (
                     (
-                      3.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      3.2727964251419075e0 - p."_clv_x"
                     ) * 5.0e0
                   )
                 ) * (
                   1.0e0 + (
                     (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * (
-                          2.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        p."_clv_y" * (
+                          2.1224754776085946e0 - p."_clv_x"
                         )
                       ) * (
-                        4.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        4.974632029184894e0 - p."_clv_x"
                       )
                     ) / (
                       (
-                        4.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        4.272796425141907e0 - p."_clv_x"
                       ) * 6.0e0
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * (
-                          3.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        p."_clv_y" * (
+                          3.1224754776085946e0 - p."_clv_x"
                         )
                       ) * (
-                        5.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        5.974632029184894e0 - p."_clv_x"
                       )
                     ) / (
                       (
-                        5.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        5.272796425141907e0 - p."_clv_x"
                       ) * 7.0e0
                     )
                   )
@@ -973,113 +742,88 @@ WITH "population" AS (
                               (
                                 (
                                   (
-                                    0.0005952380952380952e0 * POWER(
-                                      (
-                                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                                      ) / (
-                                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                      ),
-                                      4
-                                    )
+                                    0.0005952380952380952e0 * POWER(p."_clv_y", 4)
                                   ) * (
-                                    1.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                    1.1224754776085946e0 - p."_clv_x"
                                   )
                                 ) * (
-                                  3.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                  3.9746320291848947e0 - p."_clv_x"
                                 )
                               ) * (
-                                2.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                2.1224754776085946e0 - p."_clv_x"
                               )
                             ) * (
-                              4.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              4.974632029184894e0 - p."_clv_x"
                             )
                           ) * (
-                            3.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            3.1224754776085946e0 - p."_clv_x"
                           )
                         ) * (
-                          5.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          5.974632029184894e0 - p."_clv_x"
                         )
                       ) * (
-                        4.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        4.122475477608594e0 - p."_clv_x"
                       )
                     ) * (
-                      6.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      6.974632029184894e0 - p."_clv_x"
                     )
                   ) / (
                     (
                       (
                         (
-                          3.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          3.2727964251419075e0 - p."_clv_x"
                         ) * (
-                          4.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          4.272796425141907e0 - p."_clv_x"
                         )
                       ) * (
-                        5.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        5.272796425141907e0 - p."_clv_x"
                       )
                     ) * (
-                      6.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      6.272796425141907e0 - p."_clv_x"
                     )
                   )
                 ) * (
                   1.0e0 + (
                     (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * (
-                          5.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        p."_clv_y" * (
+                          5.122475477608594e0 - p."_clv_x"
                         )
                       ) * (
-                        7.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        7.974632029184894e0 - p."_clv_x"
                       )
                     ) / (
                       (
-                        7.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        7.272796425141907e0 - p."_clv_x"
                       ) * 9.0e0
                     )
                   ) * (
                     1.0e0 + (
                       (
                         (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * (
-                            6.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          p."_clv_y" * (
+                            6.122475477608594e0 - p."_clv_x"
                           )
                         ) * (
-                          8.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          8.974632029184894e0 - p."_clv_x"
                         )
                       ) / (
                         (
-                          8.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          8.272796425141907e0 - p."_clv_x"
                         ) * 10.0e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * (
-                            7.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          p."_clv_y" * (
+                            7.122475477608594e0 - p."_clv_x"
                           )
                         ) * (
-                          9.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          9.974632029184894e0 - p."_clv_x"
                         )
                       ) / (
                         (
-                          9.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          9.272796425141907e0 - p."_clv_x"
                         ) * 11.0e0
                       )
                     )
@@ -1093,113 +837,88 @@ WITH "population" AS (
                                 (
                                   (
                                     (
-                                      8.417508417508415e-05 * POWER(
-                                        (
-                                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                                        ) / (
-                                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                                        ),
-                                        4
-                                      )
+                                      8.417508417508415e-05 * POWER(p."_clv_y", 4)
                                     ) * (
-                                      5.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                      5.122475477608594e0 - p."_clv_x"
                                     )
                                   ) * (
-                                    7.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                    7.974632029184894e0 - p."_clv_x"
                                   )
                                 ) * (
-                                  6.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                  6.122475477608594e0 - p."_clv_x"
                                 )
                               ) * (
-                                8.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                8.974632029184894e0 - p."_clv_x"
                               )
                             ) * (
-                              7.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              7.122475477608594e0 - p."_clv_x"
                             )
                           ) * (
-                            9.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            9.974632029184894e0 - p."_clv_x"
                           )
                         ) * (
-                          8.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          8.122475477608594e0 - p."_clv_x"
                         )
                       ) * (
-                        10.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        10.974632029184894e0 - p."_clv_x"
                       )
                     ) / (
                       (
                         (
                           (
-                            7.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            7.272796425141907e0 - p."_clv_x"
                           ) * (
-                            8.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            8.272796425141907e0 - p."_clv_x"
                           )
                         ) * (
-                          9.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          9.272796425141907e0 - p."_clv_x"
                         )
                       ) * (
-                        10.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        10.272796425141907e0 - p."_clv_x"
                       )
                     )
                   ) * (
                     1.0e0 + (
                       (
                         (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * (
-                            9.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          p."_clv_y" * (
+                            9.122475477608594e0 - p."_clv_x"
                           )
                         ) * (
-                          11.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          11.974632029184894e0 - p."_clv_x"
                         )
                       ) / (
                         (
-                          11.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          11.272796425141907e0 - p."_clv_x"
                         ) * 13.0e0
                       )
                     ) * (
                       1.0e0 + (
                         (
                           (
-                            (
-                              (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                              ) / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                              )
-                            ) * (
-                              10.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            p."_clv_y" * (
+                              10.122475477608594e0 - p."_clv_x"
                             )
                           ) * (
-                            12.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            12.974632029184894e0 - p."_clv_x"
                           )
                         ) / (
                           (
-                            12.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            12.272796425141907e0 - p."_clv_x"
                           ) * 14.0e0
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                              ) / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                              )
-                            ) * (
-                              11.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            p."_clv_y" * (
+                              11.122475477608594e0 - p."_clv_x"
                             )
                           ) * (
-                            13.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            13.974632029184894e0 - p."_clv_x"
                           )
                         ) / (
                           (
-                            13.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            13.272796425141907e0 - p."_clv_x"
                           ) * 15.0e0
                         )
                       )
@@ -1208,7 +927,7 @@ WITH "population" AS (
                 )
               )
             ) + (
-              CASE CAST(p."clv_frequency" AS DOUBLE)
+              CASE p."_clv_x"
                 WHEN 0
                 THEN -1.3528744452134789e0
                 WHEN 1
@@ -1229,268 +948,155 @@ WITH "population" AS (
                 THEN -2.586425609969154e0
               END * CASE
                 WHEN (
-                  CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
-                ) * LN(
-                  (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                  ) / (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                  )
-                ) + (
-                  -2.1756889183484183e0 - CAST(p."clv_frequency" AS DOUBLE)
-                ) * LN(
-                  52.17857142857143e0 / (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                  )
-                ) < -600.0e0
+                  p."_clv_x" + 1.0253679708151053e0
+                ) * LN(p."_clv_y") + (
+                  -2.1756889183484183e0 - p."_clv_x"
+                ) * LN(p."_clv_z") < -600.0e0
                 THEN 0.0e0
                 ELSE EXP(
                   (
-                    CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
-                  ) * LN(
-                    (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                    ) / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                    )
-                  ) + (
-                    -2.1756889183484183e0 - CAST(p."clv_frequency" AS DOUBLE)
-                  ) * LN(
-                    52.17857142857143e0 / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                    )
-                  )
+                    p."_clv_x" + 1.0253679708151053e0
+                  ) * LN(p."_clv_y") + (
+                    -2.1756889183484183e0 - p."_clv_x"
+                  ) * LN(p."_clv_z")
                 )
               END
             ) * (
               1.0e0 + (
                 (
-                  (
-                    (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                    ) / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                    )
-                  ) * -1.957657144588657e0
+                  p."_clv_y" * -1.957657144588657e0
                 ) / (
-                  CAST(p."clv_frequency" AS DOUBLE) + 2.7272035748580925e0
+                  p."_clv_x" + 2.7272035748580925e0
                 )
               ) * (
                 1.0e0 + (
                   (
-                    (
-                      (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                      ) / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                      )
-                    ) * -0.20307124403949137e0
+                    p."_clv_y" * -0.20307124403949137e0
                   ) / (
-                    CAST(p."clv_frequency" AS DOUBLE) + 3.7272035748580925e0
+                    p."_clv_x" + 3.7272035748580925e0
                   )
                 ) * (
                   1.0e0 + (
-                    (
-                      (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                      ) / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                      )
-                    ) * 1.0484573894768972e0
+                    p."_clv_y" * 1.0484573894768972e0
                   ) / (
-                    CAST(p."clv_frequency" AS DOUBLE) + 4.727203574858093e0
+                    p."_clv_x" + 4.727203574858093e0
                   )
                 )
               ) + (
                 (
-                  0.9062325877915549e0 * POWER(
-                    (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                    ) / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                    ),
-                    4
-                  )
+                  0.9062325877915549e0 * POWER(p."_clv_y", 4)
                 ) / (
                   (
                     (
                       (
-                        CAST(p."clv_frequency" AS DOUBLE) + 2.7272035748580925e0
+                        p."_clv_x" + 2.7272035748580925e0
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 3.7272035748580925e0
+                        p."_clv_x" + 3.7272035748580925e0
                       )
                     ) * (
-                      CAST(p."clv_frequency" AS DOUBLE) + 4.727203574858093e0
+                      p."_clv_x" + 4.727203574858093e0
                     )
                   ) * (
-                    CAST(p."clv_frequency" AS DOUBLE) + 5.727203574858093e0
+                    p."_clv_x" + 5.727203574858093e0
                   )
                 )
               ) * (
                 1.0e0 + (
                   (
-                    (
-                      (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                      ) / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                      )
-                    ) * 3.2496802962900078e0
+                    p."_clv_y" * 3.2496802962900078e0
                   ) / (
-                    CAST(p."clv_frequency" AS DOUBLE) + 6.727203574858093e0
+                    p."_clv_x" + 6.727203574858093e0
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        )
-                      ) * 4.299986022993285e0
+                      p."_clv_y" * 4.299986022993285e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 7.727203574858093e0
+                      p."_clv_x" + 7.727203574858093e0
                     )
                   ) * (
                     1.0e0 + (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        )
-                      ) * 5.335918684924198e0
+                      p."_clv_y" * 5.335918684924198e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 8.727203574858093e0
+                      p."_clv_x" + 8.727203574858093e0
                     )
                   )
                 ) + (
                   (
-                    474.42745091757354e0 * POWER(
-                      (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                      ) / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                      ),
-                      4
-                    )
+                    474.42745091757354e0 * POWER(p."_clv_y", 4)
                   ) / (
                     (
                       (
                         (
-                          CAST(p."clv_frequency" AS DOUBLE) + 6.727203574858093e0
+                          p."_clv_x" + 6.727203574858093e0
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 7.727203574858093e0
+                          p."_clv_x" + 7.727203574858093e0
                         )
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 8.727203574858093e0
+                        p."_clv_x" + 8.727203574858093e0
                       )
                     ) * (
-                      CAST(p."clv_frequency" AS DOUBLE) + 9.727203574858093e0
+                      p."_clv_x" + 9.727203574858093e0
                     )
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        )
-                      ) * 7.383828900832082e0
+                      p."_clv_y" * 7.383828900832082e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 10.727203574858093e0
+                      p."_clv_x" + 10.727203574858093e0
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * 8.400597476399842e0
+                        p."_clv_y" * 8.400597476399842e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 11.727203574858093e0
+                        p."_clv_x" + 11.727203574858093e0
                       )
                     ) * (
                       1.0e0 + (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * 9.41431722004619e0
+                        p."_clv_y" * 9.41431722004619e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 12.727203574858093e0
+                        p."_clv_x" + 12.727203574858093e0
                       )
                     )
                   ) + (
                     (
-                      6088.1865173352835e0 * POWER(
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                        ),
-                        4
-                      )
+                      6088.1865173352835e0 * POWER(p."_clv_y", 4)
                     ) / (
                       (
                         (
                           (
-                            CAST(p."clv_frequency" AS DOUBLE) + 10.727203574858093e0
+                            p."_clv_x" + 10.727203574858093e0
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 11.727203574858093e0
+                            p."_clv_x" + 11.727203574858093e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 12.727203574858093e0
+                          p."_clv_x" + 12.727203574858093e0
                         )
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 13.727203574858093e0
+                        p."_clv_x" + 13.727203574858093e0
                       )
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                          )
-                        ) * 11.435424517963648e0
+                        p."_clv_y" * 11.435424517963648e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 14.727203574858093e0
+                        p."_clv_x" + 14.727203574858093e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * 12.443716670716936e0
+                          p."_clv_y" * 12.443716670716936e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 15.727203574858093e0
+                          p."_clv_x" + 15.727203574858093e0
                         )
                       ) * (
                         1.0e0 + (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
-                            )
-                          ) * 13.450903203103119e0
+                          p."_clv_y" * 13.450903203103119e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 16.72720357485809e0
+                          p."_clv_x" + 16.72720357485809e0
                         )
                       )
                     )
@@ -1501,34 +1107,49 @@ WITH "population" AS (
           END
         )
       ) * CASE
-        WHEN CAST(p."clv_frequency" AS DOUBLE) <= 0.0e0
+        WHEN p."_clv_x" <= 0.0e0
         THEN 1.0e0
-        WHEN -1.2101102803022559e0 - LN(CAST(p."clv_frequency" AS DOUBLE) + 2.8775245223914054e0) + (
-          CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
+        WHEN -1.2101102803022559e0 - LN(p."_clv_x" + 2.8775245223914054e0) + (
+          p."_clv_x" + 1.0253679708151053e0
         ) * LN(
           (
-            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+            p."_clv_T" + 12.018691938378884e0
           ) / (
-            CAST(p."clv_recency" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+            p."_clv_tx" + 12.018691938378884e0
           )
         ) > 600.0e0
         THEN 0.0e0
         ELSE 1.0e0 / (
           1.0e0 + EXP(
-            -1.2101102803022559e0 - LN(CAST(p."clv_frequency" AS DOUBLE) + 2.8775245223914054e0) + (
-              CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
+            -1.2101102803022559e0 - LN(p."_clv_x" + 2.8775245223914054e0) + (
+              p."_clv_x" + 1.0253679708151053e0
             ) * LN(
               (
-                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+                p."_clv_T" + 12.018691938378884e0
               ) / (
-                CAST(p."clv_recency" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+                p."_clv_tx" + 12.018691938378884e0
               )
             )
           )
         )
       END
     END AS "clv_purchases"
-  FROM "layer_2" AS p
+  FROM (
+    SELECT
+      p.*,
+      CAST(p."clv_frequency" AS DOUBLE) AS "_clv_x",
+      CAST(p."clv_recency" AS DOUBLE) / 7.0e0 AS "_clv_tx",
+      CAST(p."clv_age" AS DOUBLE) / 7.0e0 AS "_clv_T",
+      52.17857142857143e0 / (
+        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
+      ) AS "_clv_z",
+      (
+        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+      ) / (
+        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.19726336695031e0
+      ) AS "_clv_y"
+    FROM "layer_2" AS p
+  ) AS p
 ), "layer_4" AS (
   SELECT
     p.*,
@@ -1537,14 +1158,10 @@ WITH "population" AS (
       THEN NULL
       ELSE (
         1.3525459964101523e0 * (
-          372.2970981277246e0 + CASE
-            WHEN CAST(p."clv_frequency" AS DOUBLE) > 0.0e0
-            THEN CAST(p."clv_frequency" AS DOUBLE) * CAST(p."clv_monetary" AS DOUBLE)
-            ELSE 0.0e0
-          END
+          372.2970981277246e0 + CASE WHEN p."_clv_x" > 0.0e0 THEN p."_clv_x" * p."_clv_m" ELSE 0.0e0 END
         )
       ) / (
-        1.3525459964101523e0 * CAST(p."clv_frequency" AS DOUBLE) + 4.423435807133197e0
+        1.3525459964101523e0 * p."_clv_x" + 4.423435807133197e0
       )
     END AS "clv_spend",
     CASE
@@ -1553,37 +1170,31 @@ WITH "population" AS (
       ELSE (
         (
           1.3525459964101523e0 * (
-            372.2970981277246e0 + CASE
-              WHEN CAST(p."clv_frequency" AS DOUBLE) > 0.0e0
-              THEN CAST(p."clv_frequency" AS DOUBLE) * CAST(p."clv_monetary" AS DOUBLE)
-              ELSE 0.0e0
-            END
+            372.2970981277246e0 + CASE WHEN p."_clv_x" > 0.0e0 THEN p."_clv_x" * p."_clv_m" ELSE 0.0e0 END
           )
         ) / (
-          1.3525459964101523e0 * CAST(p."clv_frequency" AS DOUBLE) + 4.423435807133197e0
+          1.3525459964101523e0 * p."_clv_x" + 4.423435807133197e0
         )
       ) * (
         (
           (
             (
-              CAST(p."clv_frequency" AS DOUBLE) + 3.1756889183484187e0
+              p."_clv_x" + 3.1756889183484187e0
             ) * -1.4248350956255427e0
           ) * (
             1.0e0 - CASE
-              WHEN 52.14e0 / (
-                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-              ) <= CASE
-                WHEN CAST(p."clv_frequency" AS DOUBLE) >= 9.0e0
+              WHEN p."_clv_z_2" <= CASE
+                WHEN p."_clv_x" >= 9.0e0
                 THEN CASE
-                  WHEN CAST(p."clv_frequency" AS DOUBLE) >= 15.0e0
+                  WHEN p."_clv_x" >= 15.0e0
                   THEN 0.9999e0
-                  WHEN CAST(p."clv_frequency" AS DOUBLE) >= 13.0e0
+                  WHEN p."_clv_x" >= 13.0e0
                   THEN 0.999e0
-                  WHEN CAST(p."clv_frequency" AS DOUBLE) >= 11.0e0
+                  WHEN p."_clv_x" >= 11.0e0
                   THEN 0.99e0
                   ELSE 0.968e0
                 END
-                ELSE CASE CAST(p."clv_frequency" AS DOUBLE)
+                ELSE CASE p."_clv_x"
                   WHEN 0
                   THEN 0.644e0
                   WHEN 1
@@ -1605,512 +1216,364 @@ WITH "population" AS (
                 END
               END
               THEN CASE
-                WHEN -0.7018356040429871e0 * LN(
-                  (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                  ) / (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                  )
-                ) < -600.0e0
+                WHEN -0.7018356040429871e0 * LN(p."_clv_y_2") < -600.0e0
                 THEN 0.0e0
-                ELSE EXP(
-                  -0.7018356040429871e0 * LN(
-                    (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                    ) / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                    )
-                  )
-                )
+                ELSE EXP(-0.7018356040429871e0 * LN(p."_clv_y_2"))
               END * (
                 1.0e0 + (
                   (
-                    (
-                      52.14e0 / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                      )
-                    ) * -1.5091718010983313e0
+                    p."_clv_z_2" * -1.5091718010983313e0
                   ) / (
-                    CAST(p."clv_frequency" AS DOUBLE) + 3.1756889183484187e0
+                    p."_clv_x" + 3.1756889183484187e0
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        52.14e0 / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                        )
-                      ) * 0.4696567711959975e0
+                      p."_clv_z_2" * 0.4696567711959975e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 4.175688918348419e0
+                      p."_clv_x" + 4.175688918348419e0
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          52.14e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          )
-                        ) * 1.7959329619607736e0
+                        p."_clv_z_2" * 1.7959329619607736e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 5.175688918348419e0
+                        p."_clv_x" + 5.175688918348419e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            52.14e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * 2.9590710573431616e0
+                          p."_clv_z_2" * 2.9590710573431616e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 6.175688918348419e0
+                          p."_clv_x" + 6.175688918348419e0
                         )
                       ) * (
                         1.0e0 + (
-                          (
-                            52.14e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * 4.056953914572594e0
+                          p."_clv_z_2" * 4.056953914572594e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 7.175688918348419e0
+                          p."_clv_x" + 7.175688918348419e0
                         )
                       )
                     )
                   )
                 ) + (
                   (
-                    -78.27483622821859e0 * POWER(52.14e0 / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                    ), 6)
+                    -78.27483622821859e0 * POWER(p."_clv_z_2", 6)
                   ) / (
                     (
                       (
                         (
                           (
                             (
-                              CAST(p."clv_frequency" AS DOUBLE) + 3.1756889183484187e0
+                              p."_clv_x" + 3.1756889183484187e0
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 4.175688918348419e0
+                              p."_clv_x" + 4.175688918348419e0
                             )
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 5.175688918348419e0
+                            p."_clv_x" + 5.175688918348419e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 6.175688918348419e0
+                          p."_clv_x" + 6.175688918348419e0
                         )
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 7.175688918348419e0
+                        p."_clv_x" + 7.175688918348419e0
                       )
                     ) * (
-                      CAST(p."clv_frequency" AS DOUBLE) + 8.175688918348419e0
+                      p."_clv_x" + 8.175688918348419e0
                     )
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        52.14e0 / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                        )
-                      ) * 6.1688200371205175e0
+                      p."_clv_z_2" * 6.1688200371205175e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 9.175688918348419e0
+                      p."_clv_x" + 9.175688918348419e0
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          52.14e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          )
-                        ) * 7.203778200416743e0
+                        p."_clv_z_2" * 7.203778200416743e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 10.175688918348419e0
+                        p."_clv_x" + 10.175688918348419e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            52.14e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * 8.230967882980474e0
+                          p."_clv_z_2" * 8.230967882980474e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 11.175688918348419e0
+                          p."_clv_x" + 11.175688918348419e0
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              52.14e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * 9.25271962903146e0
+                            p."_clv_z_2" * 9.25271962903146e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 12.175688918348419e0
+                            p."_clv_x" + 12.175688918348419e0
                           )
                         ) * (
                           1.0e0 + (
-                            (
-                              52.14e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * 10.270516512164084e0
+                            p."_clv_z_2" * 10.270516512164084e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 13.175688918348419e0
+                            p."_clv_x" + 13.175688918348419e0
                           )
                         )
                       )
                     )
                   ) + (
                     (
-                      392274.3894287253e0 * POWER(52.14e0 / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                      ), 6)
+                      392274.3894287253e0 * POWER(p."_clv_z_2", 6)
                     ) / (
                       (
                         (
                           (
                             (
                               (
-                                CAST(p."clv_frequency" AS DOUBLE) + 9.175688918348419e0
+                                p."_clv_x" + 9.175688918348419e0
                               ) * (
-                                CAST(p."clv_frequency" AS DOUBLE) + 10.175688918348419e0
+                                p."_clv_x" + 10.175688918348419e0
                               )
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 11.175688918348419e0
+                              p."_clv_x" + 11.175688918348419e0
                             )
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 12.175688918348419e0
+                            p."_clv_x" + 12.175688918348419e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 13.175688918348419e0
+                          p."_clv_x" + 13.175688918348419e0
                         )
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 14.175688918348419e0
+                        p."_clv_x" + 14.175688918348419e0
                       )
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          52.14e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          )
-                        ) * 12.297896332368122e0
+                        p."_clv_z_2" * 12.297896332368122e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 15.175688918348419e0
+                        p."_clv_x" + 15.175688918348419e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            52.14e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * 13.308652690305422e0
+                          p."_clv_z_2" * 13.308652690305422e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 16.17568891834842e0
+                          p."_clv_x" + 16.17568891834842e0
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              52.14e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * 14.317974867184414e0
+                            p."_clv_z_2" * 14.317974867184414e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 17.17568891834842e0
+                            p."_clv_x" + 17.17568891834842e0
                           )
                         ) * (
                           1.0e0 + (
                             (
-                              (
-                                52.14e0 / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                )
-                              ) * 15.326131771953534e0
+                              p."_clv_z_2" * 15.326131771953534e0
                             ) / (
-                              CAST(p."clv_frequency" AS DOUBLE) + 18.17568891834842e0
+                              p."_clv_x" + 18.17568891834842e0
                             )
                           ) * (
                             1.0e0 + (
-                              (
-                                52.14e0 / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                )
-                              ) * 16.333329040867465e0
+                              p."_clv_z_2" * 16.333329040867465e0
                             ) / (
-                              CAST(p."clv_frequency" AS DOUBLE) + 19.17568891834842e0
+                              p."_clv_x" + 19.17568891834842e0
                             )
                           )
                         )
                       )
                     ) + (
                       (
-                        10171758.193642506e0 * POWER(52.14e0 / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                        ), 6)
+                        10171758.193642506e0 * POWER(p."_clv_z_2", 6)
                       ) / (
                         (
                           (
                             (
                               (
                                 (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 15.175688918348419e0
+                                  p."_clv_x" + 15.175688918348419e0
                                 ) * (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 16.17568891834842e0
+                                  p."_clv_x" + 16.17568891834842e0
                                 )
                               ) * (
-                                CAST(p."clv_frequency" AS DOUBLE) + 17.17568891834842e0
+                                p."_clv_x" + 17.17568891834842e0
                               )
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 18.17568891834842e0
+                              p."_clv_x" + 18.17568891834842e0
                             )
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 19.17568891834842e0
+                            p."_clv_x" + 19.17568891834842e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 20.17568891834842e0
+                          p."_clv_x" + 20.17568891834842e0
                         )
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            52.14e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * 18.34545075693303e0
+                          p."_clv_z_2" * 18.34545075693303e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 21.17568891834842e0
+                          p."_clv_x" + 21.17568891834842e0
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              52.14e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * 19.350602486260893e0
+                            p."_clv_z_2" * 19.350602486260893e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 22.17568891834842e0
+                            p."_clv_x" + 22.17568891834842e0
                           )
                         ) * (
                           1.0e0 + (
                             (
-                              (
-                                52.14e0 / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                )
-                              ) * 20.355263574700388e0
+                              p."_clv_z_2" * 20.355263574700388e0
                             ) / (
-                              CAST(p."clv_frequency" AS DOUBLE) + 23.17568891834842e0
+                              p."_clv_x" + 23.17568891834842e0
                             )
                           ) * (
                             1.0e0 + (
                               (
-                                (
-                                  52.14e0 / (
-                                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                  )
-                                ) * 21.359500927827206e0
+                                p."_clv_z_2" * 21.359500927827206e0
                               ) / (
-                                CAST(p."clv_frequency" AS DOUBLE) + 24.17568891834842e0
+                                p."_clv_x" + 24.17568891834842e0
                               )
                             ) * (
                               1.0e0 + (
-                                (
-                                  52.14e0 / (
-                                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                  )
-                                ) * 22.363369815464733e0
+                                p."_clv_z_2" * 22.363369815464733e0
                               ) / (
-                                CAST(p."clv_frequency" AS DOUBLE) + 25.17568891834842e0
+                                p."_clv_x" + 25.17568891834842e0
                               )
                             )
                           )
                         )
                       ) + (
                         (
-                          80654640.23244765e0 * POWER(52.14e0 / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          ), 6)
+                          80654640.23244765e0 * POWER(p."_clv_z_2", 6)
                         ) / (
                           (
                             (
                               (
                                 (
                                   (
-                                    CAST(p."clv_frequency" AS DOUBLE) + 21.17568891834842e0
+                                    p."_clv_x" + 21.17568891834842e0
                                   ) * (
-                                    CAST(p."clv_frequency" AS DOUBLE) + 22.17568891834842e0
+                                    p."_clv_x" + 22.17568891834842e0
                                   )
                                 ) * (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 23.17568891834842e0
+                                  p."_clv_x" + 23.17568891834842e0
                                 )
                               ) * (
-                                CAST(p."clv_frequency" AS DOUBLE) + 24.17568891834842e0
+                                p."_clv_x" + 24.17568891834842e0
                               )
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 25.17568891834842e0
+                              p."_clv_x" + 25.17568891834842e0
                             )
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 26.17568891834842e0
+                            p."_clv_x" + 26.17568891834842e0
                           )
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              52.14e0 / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * 24.37017905770678e0
+                            p."_clv_z_2" * 24.37017905770678e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 27.17568891834842e0
+                            p."_clv_x" + 27.17568891834842e0
                           )
                         ) * (
                           1.0e0 + (
                             (
-                              (
-                                52.14e0 / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                )
-                              ) * 25.373190837929222e0
+                              p."_clv_z_2" * 25.373190837929222e0
                             ) / (
-                              CAST(p."clv_frequency" AS DOUBLE) + 28.17568891834842e0
+                              p."_clv_x" + 28.17568891834842e0
                             )
                           ) * (
                             1.0e0 + (
                               (
-                                (
-                                  52.14e0 / (
-                                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                  )
-                                ) * 26.375979523320375e0
+                                p."_clv_z_2" * 26.375979523320375e0
                               ) / (
-                                CAST(p."clv_frequency" AS DOUBLE) + 29.17568891834842e0
+                                p."_clv_x" + 29.17568891834842e0
                               )
                             ) * (
                               1.0e0 + (
                                 (
-                                  (
-                                    52.14e0 / (
-                                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                    )
-                                  ) * 27.378569016897874e0
+                                  p."_clv_z_2" * 27.378569016897874e0
                                 ) / (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 30.17568891834842e0
+                                  p."_clv_x" + 30.17568891834842e0
                                 )
                               ) * (
                                 1.0e0 + (
-                                  (
-                                    52.14e0 / (
-                                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                    )
-                                  ) * 28.380979924711408e0
+                                  p."_clv_z_2" * 28.380979924711408e0
                                 ) / (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 31.17568891834842e0
+                                  p."_clv_x" + 31.17568891834842e0
                                 )
                               )
                             )
                           )
                         ) + (
                           (
-                            372374618.2603056e0 * POWER(52.14e0 / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            ), 6)
+                            372374618.2603056e0 * POWER(p."_clv_z_2", 6)
                           ) / (
                             (
                               (
                                 (
                                   (
                                     (
-                                      CAST(p."clv_frequency" AS DOUBLE) + 27.17568891834842e0
+                                      p."_clv_x" + 27.17568891834842e0
                                     ) * (
-                                      CAST(p."clv_frequency" AS DOUBLE) + 28.17568891834842e0
+                                      p."_clv_x" + 28.17568891834842e0
                                     )
                                   ) * (
-                                    CAST(p."clv_frequency" AS DOUBLE) + 29.17568891834842e0
+                                    p."_clv_x" + 29.17568891834842e0
                                   )
                                 ) * (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 30.17568891834842e0
+                                  p."_clv_x" + 30.17568891834842e0
                                 )
                               ) * (
-                                CAST(p."clv_frequency" AS DOUBLE) + 31.17568891834842e0
+                                p."_clv_x" + 31.17568891834842e0
                               )
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 32.17568891834842e0
+                              p."_clv_x" + 32.17568891834842e0
                             )
                           )
                         ) * (
                           1.0e0 + (
                             (
-                              (
-                                52.14e0 / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                )
-                              ) * 30.38533511301973e0
+                              p."_clv_z_2" * 30.38533511301973e0
                             ) / (
-                              CAST(p."clv_frequency" AS DOUBLE) + 33.17568891834842e0
+                              p."_clv_x" + 33.17568891834842e0
                             )
                           ) * (
                             1.0e0 + (
                               (
-                                (
-                                  52.14e0 / (
-                                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                  )
-                                ) * 31.387308557721934e0
+                                p."_clv_z_2" * 31.387308557721934e0
                               ) / (
-                                CAST(p."clv_frequency" AS DOUBLE) + 34.17568891834842e0
+                                p."_clv_x" + 34.17568891834842e0
                               )
                             ) * (
                               1.0e0 + (
                                 (
-                                  (
-                                    52.14e0 / (
-                                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                    )
-                                  ) * 32.38916239971491e0
+                                  p."_clv_z_2" * 32.38916239971491e0
                                 ) / (
-                                  CAST(p."clv_frequency" AS DOUBLE) + 35.17568891834842e0
+                                  p."_clv_x" + 35.17568891834842e0
                                 )
                               ) * (
                                 1.0e0 + (
                                   (
-                                    (
-                                      52.14e0 / (
-                                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                      )
-                                    ) * 33.3909071921789e0
+                                    p."_clv_z_2" * 33.3909071921789e0
                                   ) / (
-                                    CAST(p."clv_frequency" AS DOUBLE) + 36.17568891834842e0
+                                    p."_clv_x" + 36.17568891834842e0
                                   )
                                 ) * (
                                   1.0e0 + (
                                     (
-                                      (
-                                        52.14e0 / (
-                                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                        )
-                                      ) * 34.39255228221637e0
+                                      p."_clv_z_2" * 34.39255228221637e0
                                     ) / (
-                                      CAST(p."clv_frequency" AS DOUBLE) + 37.17568891834842e0
+                                      p."_clv_x" + 37.17568891834842e0
                                     )
                                   ) * (
                                     1.0e0 + (
-                                      (
-                                        52.14e0 / (
-                                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                        )
-                                      ) * 35.39410597836287e0
+                                      p."_clv_z_2" * 35.39410597836287e0
                                     ) / (
-                                      CAST(p."clv_frequency" AS DOUBLE) + 38.17568891834842e0
+                                      p."_clv_x" + 38.17568891834842e0
                                     )
                                   )
                                 )
@@ -2123,12 +1586,9 @@ WITH "population" AS (
                   )
                 )
               )
-              WHEN CAST(p."clv_frequency" AS DOUBLE) <= 8.0e0
-              AND 52.14e0 / (
-                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-              ) <= 0.999999999999e0
+              WHEN p."_clv_x" <= 8.0e0 AND p."_clv_z_2" <= 0.999999999999e0
               THEN (
-                CASE CAST(p."clv_frequency" AS DOUBLE)
+                CASE p."_clv_x"
                   WHEN 0
                   THEN 0.42546952025748985e0
                   WHEN 1
@@ -2148,90 +1608,56 @@ WITH "population" AS (
                   WHEN 8
                   THEN 0.8588322585563852e0
                 END * CASE
-                  WHEN -0.7018356040429871e0 * LN(
-                    (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                    ) / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                    )
-                  ) + (
-                    -2.1756889183484187e0 - CAST(p."clv_frequency" AS DOUBLE)
-                  ) * LN(52.14e0 / (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                  )) < -600.0e0
+                  WHEN -0.7018356040429871e0 * LN(p."_clv_y_2") + (
+                    -2.1756889183484187e0 - p."_clv_x"
+                  ) * LN(p."_clv_z_2") < -600.0e0
                   THEN 0.0e0
                   ELSE EXP(
-                    -0.7018356040429871e0 * LN(
-                      (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                      ) / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                      )
-                    ) + (
-                      -2.1756889183484187e0 - CAST(p."clv_frequency" AS DOUBLE)
-                    ) * LN(52.14e0 / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                    ))
+                    -0.7018356040429871e0 * LN(p."_clv_y_2") + (
+                      -2.1756889183484187e0 - p."_clv_x"
+                    ) * LN(p."_clv_z_2")
                   )
                 END
               ) * (
                 1.0e0 + (
                   (
                     (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                        )
-                      ) * (
-                        -2.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      p."_clv_y_2" * (
+                        -2.8775245223914054e0 - p."_clv_x"
                       )
                     ) * (
-                      -0.025367970815105334e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      -0.025367970815105334e0 - p."_clv_x"
                     )
                   ) / (
-                    -0.7272035748580925e0 - CAST(p."clv_frequency" AS DOUBLE)
+                    -0.7272035748580925e0 - p."_clv_x"
                   )
                 ) * (
                   1.0e0 + (
                     (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          )
-                        ) * (
-                          -1.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        p."_clv_y_2" * (
+                          -1.8775245223914054e0 - p."_clv_x"
                         )
                       ) * (
-                        0.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        0.9746320291848947e0 - p."_clv_x"
                       )
                     ) / (
                       (
-                        0.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        0.2727964251419075e0 - p."_clv_x"
                       ) * 2.0e0
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          )
-                        ) * (
-                          -0.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        p."_clv_y_2" * (
+                          -0.8775245223914054e0 - p."_clv_x"
                         )
                       ) * (
-                        1.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        1.9746320291848947e0 - p."_clv_x"
                       )
                     ) / (
                       (
-                        1.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        1.2727964251419075e0 - p."_clv_x"
                       ) * 3.0e0
                     )
                   )
@@ -2245,113 +1671,88 @@ WITH "population" AS (
                               (
                                 (
                                   (
-                                    0.041666666666666664e0 * POWER(
-                                      (
-                                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                                      ) / (
-                                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                      ),
-                                      4
-                                    )
+                                    0.041666666666666664e0 * POWER(p."_clv_y_2", 4)
                                   ) * (
-                                    -2.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                    -2.8775245223914054e0 - p."_clv_x"
                                   )
                                 ) * (
-                                  -0.025367970815105334e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                  -0.025367970815105334e0 - p."_clv_x"
                                 )
                               ) * (
-                                -1.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                -1.8775245223914054e0 - p."_clv_x"
                               )
                             ) * (
-                              0.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              0.9746320291848947e0 - p."_clv_x"
                             )
                           ) * (
-                            -0.8775245223914054e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            -0.8775245223914054e0 - p."_clv_x"
                           )
                         ) * (
-                          1.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          1.9746320291848947e0 - p."_clv_x"
                         )
                       ) * (
-                        0.12247547760859456e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        0.12247547760859456e0 - p."_clv_x"
                       )
                     ) * (
-                      2.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      2.9746320291848947e0 - p."_clv_x"
                     )
                   ) / (
                     (
                       (
                         (
-                          -0.7272035748580925e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          -0.7272035748580925e0 - p."_clv_x"
                         ) * (
-                          0.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          0.2727964251419075e0 - p."_clv_x"
                         )
                       ) * (
-                        1.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        1.2727964251419075e0 - p."_clv_x"
                       )
                     ) * (
-                      2.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                      2.2727964251419075e0 - p."_clv_x"
                     )
                   )
                 ) * (
                   1.0e0 + (
                     (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          )
-                        ) * (
-                          1.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        p."_clv_y_2" * (
+                          1.1224754776085946e0 - p."_clv_x"
                         )
                       ) * (
-                        3.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        3.9746320291848947e0 - p."_clv_x"
                       )
                     ) / (
                       (
-                        3.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        3.2727964251419075e0 - p."_clv_x"
                       ) * 5.0e0
                     )
                   ) * (
                     1.0e0 + (
                       (
                         (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * (
-                            2.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          p."_clv_y_2" * (
+                            2.1224754776085946e0 - p."_clv_x"
                           )
                         ) * (
-                          4.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          4.974632029184894e0 - p."_clv_x"
                         )
                       ) / (
                         (
-                          4.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          4.272796425141907e0 - p."_clv_x"
                         ) * 6.0e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * (
-                            3.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          p."_clv_y_2" * (
+                            3.1224754776085946e0 - p."_clv_x"
                           )
                         ) * (
-                          5.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          5.974632029184894e0 - p."_clv_x"
                         )
                       ) / (
                         (
-                          5.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          5.272796425141907e0 - p."_clv_x"
                         ) * 7.0e0
                       )
                     )
@@ -2365,113 +1766,88 @@ WITH "population" AS (
                                 (
                                   (
                                     (
-                                      0.0005952380952380952e0 * POWER(
-                                        (
-                                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                                        ) / (
-                                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                        ),
-                                        4
-                                      )
+                                      0.0005952380952380952e0 * POWER(p."_clv_y_2", 4)
                                     ) * (
-                                      1.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                      1.1224754776085946e0 - p."_clv_x"
                                     )
                                   ) * (
-                                    3.9746320291848947e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                    3.9746320291848947e0 - p."_clv_x"
                                   )
                                 ) * (
-                                  2.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                  2.1224754776085946e0 - p."_clv_x"
                                 )
                               ) * (
-                                4.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                4.974632029184894e0 - p."_clv_x"
                               )
                             ) * (
-                              3.1224754776085946e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              3.1224754776085946e0 - p."_clv_x"
                             )
                           ) * (
-                            5.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            5.974632029184894e0 - p."_clv_x"
                           )
                         ) * (
-                          4.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          4.122475477608594e0 - p."_clv_x"
                         )
                       ) * (
-                        6.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        6.974632029184894e0 - p."_clv_x"
                       )
                     ) / (
                       (
                         (
                           (
-                            3.2727964251419075e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            3.2727964251419075e0 - p."_clv_x"
                           ) * (
-                            4.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            4.272796425141907e0 - p."_clv_x"
                           )
                         ) * (
-                          5.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          5.272796425141907e0 - p."_clv_x"
                         )
                       ) * (
-                        6.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                        6.272796425141907e0 - p."_clv_x"
                       )
                     )
                   ) * (
                     1.0e0 + (
                       (
                         (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * (
-                            5.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          p."_clv_y_2" * (
+                            5.122475477608594e0 - p."_clv_x"
                           )
                         ) * (
-                          7.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          7.974632029184894e0 - p."_clv_x"
                         )
                       ) / (
                         (
-                          7.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          7.272796425141907e0 - p."_clv_x"
                         ) * 9.0e0
                       )
                     ) * (
                       1.0e0 + (
                         (
                           (
-                            (
-                              (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                              ) / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * (
-                              6.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            p."_clv_y_2" * (
+                              6.122475477608594e0 - p."_clv_x"
                             )
                           ) * (
-                            8.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            8.974632029184894e0 - p."_clv_x"
                           )
                         ) / (
                           (
-                            8.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            8.272796425141907e0 - p."_clv_x"
                           ) * 10.0e0
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                              ) / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * (
-                              7.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            p."_clv_y_2" * (
+                              7.122475477608594e0 - p."_clv_x"
                             )
                           ) * (
-                            9.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            9.974632029184894e0 - p."_clv_x"
                           )
                         ) / (
                           (
-                            9.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            9.272796425141907e0 - p."_clv_x"
                           ) * 11.0e0
                         )
                       )
@@ -2485,113 +1861,88 @@ WITH "population" AS (
                                   (
                                     (
                                       (
-                                        8.417508417508415e-05 * POWER(
-                                          (
-                                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                                          ) / (
-                                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                          ),
-                                          4
-                                        )
+                                        8.417508417508415e-05 * POWER(p."_clv_y_2", 4)
                                       ) * (
-                                        5.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                        5.122475477608594e0 - p."_clv_x"
                                       )
                                     ) * (
-                                      7.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                      7.974632029184894e0 - p."_clv_x"
                                     )
                                   ) * (
-                                    6.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                    6.122475477608594e0 - p."_clv_x"
                                   )
                                 ) * (
-                                  8.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                  8.974632029184894e0 - p."_clv_x"
                                 )
                               ) * (
-                                7.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                                7.122475477608594e0 - p."_clv_x"
                               )
                             ) * (
-                              9.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              9.974632029184894e0 - p."_clv_x"
                             )
                           ) * (
-                            8.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            8.122475477608594e0 - p."_clv_x"
                           )
                         ) * (
-                          10.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          10.974632029184894e0 - p."_clv_x"
                         )
                       ) / (
                         (
                           (
                             (
-                              7.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              7.272796425141907e0 - p."_clv_x"
                             ) * (
-                              8.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              8.272796425141907e0 - p."_clv_x"
                             )
                           ) * (
-                            9.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            9.272796425141907e0 - p."_clv_x"
                           )
                         ) * (
-                          10.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                          10.272796425141907e0 - p."_clv_x"
                         )
                       )
                     ) * (
                       1.0e0 + (
                         (
                           (
-                            (
-                              (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                              ) / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * (
-                              9.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            p."_clv_y_2" * (
+                              9.122475477608594e0 - p."_clv_x"
                             )
                           ) * (
-                            11.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            11.974632029184894e0 - p."_clv_x"
                           )
                         ) / (
                           (
-                            11.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                            11.272796425141907e0 - p."_clv_x"
                           ) * 13.0e0
                         )
                       ) * (
                         1.0e0 + (
                           (
                             (
-                              (
-                                (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                                ) / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                )
-                              ) * (
-                                10.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              p."_clv_y_2" * (
+                                10.122475477608594e0 - p."_clv_x"
                               )
                             ) * (
-                              12.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              12.974632029184894e0 - p."_clv_x"
                             )
                           ) / (
                             (
-                              12.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              12.272796425141907e0 - p."_clv_x"
                             ) * 14.0e0
                           )
                         ) * (
                           1.0e0 + (
                             (
-                              (
-                                (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                                ) / (
-                                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                                )
-                              ) * (
-                                11.122475477608594e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              p."_clv_y_2" * (
+                                11.122475477608594e0 - p."_clv_x"
                               )
                             ) * (
-                              13.974632029184894e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              13.974632029184894e0 - p."_clv_x"
                             )
                           ) / (
                             (
-                              13.272796425141907e0 - CAST(p."clv_frequency" AS DOUBLE)
+                              13.272796425141907e0 - p."_clv_x"
                             ) * 15.0e0
                           )
                         )
@@ -2600,7 +1951,7 @@ WITH "population" AS (
                   )
                 )
               ) + (
-                CASE CAST(p."clv_frequency" AS DOUBLE)
+                CASE p."_clv_x"
                   WHEN 0
                   THEN -1.3528744452134789e0
                   WHEN 1
@@ -2621,264 +1972,155 @@ WITH "population" AS (
                   THEN -2.586425609969154e0
                 END * CASE
                   WHEN (
-                    CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
-                  ) * LN(
-                    (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                    ) / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                    )
-                  ) + (
-                    -2.1756889183484183e0 - CAST(p."clv_frequency" AS DOUBLE)
-                  ) * LN(52.14e0 / (
-                    CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                  )) < -600.0e0
+                    p."_clv_x" + 1.0253679708151053e0
+                  ) * LN(p."_clv_y_2") + (
+                    -2.1756889183484183e0 - p."_clv_x"
+                  ) * LN(p."_clv_z_2") < -600.0e0
                   THEN 0.0e0
                   ELSE EXP(
                     (
-                      CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
-                    ) * LN(
-                      (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                      ) / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                      )
-                    ) + (
-                      -2.1756889183484183e0 - CAST(p."clv_frequency" AS DOUBLE)
-                    ) * LN(52.14e0 / (
-                      CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                    ))
+                      p."_clv_x" + 1.0253679708151053e0
+                    ) * LN(p."_clv_y_2") + (
+                      -2.1756889183484183e0 - p."_clv_x"
+                    ) * LN(p."_clv_z_2")
                   )
                 END
               ) * (
                 1.0e0 + (
                   (
-                    (
-                      (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                      ) / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                      )
-                    ) * -1.957657144588657e0
+                    p."_clv_y_2" * -1.957657144588657e0
                   ) / (
-                    CAST(p."clv_frequency" AS DOUBLE) + 2.7272035748580925e0
+                    p."_clv_x" + 2.7272035748580925e0
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                        )
-                      ) * -0.20307124403949137e0
+                      p."_clv_y_2" * -0.20307124403949137e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 3.7272035748580925e0
+                      p."_clv_x" + 3.7272035748580925e0
                     )
                   ) * (
                     1.0e0 + (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                        )
-                      ) * 1.0484573894768972e0
+                      p."_clv_y_2" * 1.0484573894768972e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 4.727203574858093e0
+                      p."_clv_x" + 4.727203574858093e0
                     )
                   )
                 ) + (
                   (
-                    0.9062325877915549e0 * POWER(
-                      (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                      ) / (
-                        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                      ),
-                      4
-                    )
+                    0.9062325877915549e0 * POWER(p."_clv_y_2", 4)
                   ) / (
                     (
                       (
                         (
-                          CAST(p."clv_frequency" AS DOUBLE) + 2.7272035748580925e0
+                          p."_clv_x" + 2.7272035748580925e0
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 3.7272035748580925e0
+                          p."_clv_x" + 3.7272035748580925e0
                         )
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 4.727203574858093e0
+                        p."_clv_x" + 4.727203574858093e0
                       )
                     ) * (
-                      CAST(p."clv_frequency" AS DOUBLE) + 5.727203574858093e0
+                      p."_clv_x" + 5.727203574858093e0
                     )
                   )
                 ) * (
                   1.0e0 + (
                     (
-                      (
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                        )
-                      ) * 3.2496802962900078e0
+                      p."_clv_y_2" * 3.2496802962900078e0
                     ) / (
-                      CAST(p."clv_frequency" AS DOUBLE) + 6.727203574858093e0
+                      p."_clv_x" + 6.727203574858093e0
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          )
-                        ) * 4.299986022993285e0
+                        p."_clv_y_2" * 4.299986022993285e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 7.727203574858093e0
+                        p."_clv_x" + 7.727203574858093e0
                       )
                     ) * (
                       1.0e0 + (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          )
-                        ) * 5.335918684924198e0
+                        p."_clv_y_2" * 5.335918684924198e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 8.727203574858093e0
+                        p."_clv_x" + 8.727203574858093e0
                       )
                     )
                   ) + (
                     (
-                      474.42745091757354e0 * POWER(
-                        (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                        ) / (
-                          CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                        ),
-                        4
-                      )
+                      474.42745091757354e0 * POWER(p."_clv_y_2", 4)
                     ) / (
                       (
                         (
                           (
-                            CAST(p."clv_frequency" AS DOUBLE) + 6.727203574858093e0
+                            p."_clv_x" + 6.727203574858093e0
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 7.727203574858093e0
+                            p."_clv_x" + 7.727203574858093e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 8.727203574858093e0
+                          p."_clv_x" + 8.727203574858093e0
                         )
                       ) * (
-                        CAST(p."clv_frequency" AS DOUBLE) + 9.727203574858093e0
+                        p."_clv_x" + 9.727203574858093e0
                       )
                     )
                   ) * (
                     1.0e0 + (
                       (
-                        (
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          )
-                        ) * 7.383828900832082e0
+                        p."_clv_y_2" * 7.383828900832082e0
                       ) / (
-                        CAST(p."clv_frequency" AS DOUBLE) + 10.727203574858093e0
+                        p."_clv_x" + 10.727203574858093e0
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * 8.400597476399842e0
+                          p."_clv_y_2" * 8.400597476399842e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 11.727203574858093e0
+                          p."_clv_x" + 11.727203574858093e0
                         )
                       ) * (
                         1.0e0 + (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * 9.41431722004619e0
+                          p."_clv_y_2" * 9.41431722004619e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 12.727203574858093e0
+                          p."_clv_x" + 12.727203574858093e0
                         )
                       )
                     ) + (
                       (
-                        6088.1865173352835e0 * POWER(
-                          (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                          ) / (
-                            CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                          ),
-                          4
-                        )
+                        6088.1865173352835e0 * POWER(p."_clv_y_2", 4)
                       ) / (
                         (
                           (
                             (
-                              CAST(p."clv_frequency" AS DOUBLE) + 10.727203574858093e0
+                              p."_clv_x" + 10.727203574858093e0
                             ) * (
-                              CAST(p."clv_frequency" AS DOUBLE) + 11.727203574858093e0
+                              p."_clv_x" + 11.727203574858093e0
                             )
                           ) * (
-                            CAST(p."clv_frequency" AS DOUBLE) + 12.727203574858093e0
+                            p."_clv_x" + 12.727203574858093e0
                           )
                         ) * (
-                          CAST(p."clv_frequency" AS DOUBLE) + 13.727203574858093e0
+                          p."_clv_x" + 13.727203574858093e0
                         )
                       )
                     ) * (
                       1.0e0 + (
                         (
-                          (
-                            (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                            ) / (
-                              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                            )
-                          ) * 11.435424517963648e0
+                          p."_clv_y_2" * 11.435424517963648e0
                         ) / (
-                          CAST(p."clv_frequency" AS DOUBLE) + 14.727203574858093e0
+                          p."_clv_x" + 14.727203574858093e0
                         )
                       ) * (
                         1.0e0 + (
                           (
-                            (
-                              (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                              ) / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * 12.443716670716936e0
+                            p."_clv_y_2" * 12.443716670716936e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 15.727203574858093e0
+                            p."_clv_x" + 15.727203574858093e0
                           )
                         ) * (
                           1.0e0 + (
-                            (
-                              (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
-                              ) / (
-                                CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
-                              )
-                            ) * 13.450903203103119e0
+                            p."_clv_y_2" * 13.450903203103119e0
                           ) / (
-                            CAST(p."clv_frequency" AS DOUBLE) + 16.72720357485809e0
+                            p."_clv_x" + 16.72720357485809e0
                           )
                         )
                       )
@@ -2889,27 +2131,27 @@ WITH "population" AS (
             END
           )
         ) * CASE
-          WHEN CAST(p."clv_frequency" AS DOUBLE) <= 0.0e0
+          WHEN p."_clv_x" <= 0.0e0
           THEN 1.0e0
-          WHEN -1.2101102803022559e0 - LN(CAST(p."clv_frequency" AS DOUBLE) + 2.8775245223914054e0) + (
-            CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
+          WHEN -1.2101102803022559e0 - LN(p."_clv_x" + 2.8775245223914054e0) + (
+            p."_clv_x" + 1.0253679708151053e0
           ) * LN(
             (
-              CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+              p."_clv_T" + 12.018691938378884e0
             ) / (
-              CAST(p."clv_recency" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+              p."_clv_tx" + 12.018691938378884e0
             )
           ) > 600.0e0
           THEN 0.0e0
           ELSE 1.0e0 / (
             1.0e0 + EXP(
-              -1.2101102803022559e0 - LN(CAST(p."clv_frequency" AS DOUBLE) + 2.8775245223914054e0) + (
-                CAST(p."clv_frequency" AS DOUBLE) + 1.0253679708151053e0
+              -1.2101102803022559e0 - LN(p."_clv_x" + 2.8775245223914054e0) + (
+                p."_clv_x" + 1.0253679708151053e0
               ) * LN(
                 (
-                  CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+                  p."_clv_T" + 12.018691938378884e0
                 ) / (
-                  CAST(p."clv_recency" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+                  p."_clv_tx" + 12.018691938378884e0
                 )
               )
             )
@@ -2919,7 +2161,20 @@ WITH "population" AS (
     END AS "clv_value",
     COALESCE(p."clv_alive" < 0.5 AND p."revenue" >= 1000, FALSE) AS "valuable_at_risk",
     COALESCE(p."clv_purchases" >= 1, FALSE) AS "likely_buyers"
-  FROM "layer_3" AS p
+  FROM (
+    SELECT
+      p.*,
+      CAST(p."clv_monetary" AS DOUBLE) AS "_clv_m",
+      52.14e0 / (
+        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
+      ) AS "_clv_z_2",
+      (
+        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 12.018691938378884e0
+      ) / (
+        CAST(p."clv_age" AS DOUBLE) / 7.0e0 + 64.15869193837888e0
+      ) AS "_clv_y_2"
+    FROM "layer_3" AS p
+  ) AS p
 ), "layer_5" AS (
   SELECT
     p.*,
