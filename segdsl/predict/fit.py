@@ -238,9 +238,10 @@ class _BGNBDLikelihood:
         a12 = (lg(r + xs) - lg(r) + r * math.log(alpha)
                + lg(a + b) + lg(b + xs) - lg(b) - lg(a + b + xs))
         total = _dot(wx, a12)
+        # gradient in r, α, a, b, and Σ n w₄ (the part of a's that `_Shared.repeat` sums)
         g = np.array([_dot(wx, dg(r + xs) - dg(r)) + self.total * math.log(alpha), self.total * r / alpha,
-                      _dot(wx, dg(a + b) - dg(a + b + xs)), _dot(wx, dg(a + b) + dg(b + xs) - dg(b) - dg(a + b + xs)),
-                      0.0])
+                      _dot(wx, dg(a + b) - dg(a + b + xs)),
+                      _dot(wx, dg(a + b) + dg(b + xs) - dg(b) - dg(a + b + xs)), 0.0])
         # no repeat purchases: the second term is 0, the sum is (α + T)^−r
         log_T0 = np.log(alpha + self.T0)
         total -= r * _dot(self.n0, log_T0)
@@ -284,8 +285,7 @@ class _Shared:
         soft = np.log1p(e)
         soft += np.maximum(d, 0.0)  # ln(1 + eᵈ)
         # w₄ = eᵈ / (1 + eᵈ), the second term's share
-        positive = d >= 0
-        w4 = np.where(positive, 1.0, e)
+        w4 = np.where(d >= 0, 1.0, e)
         w4 /= 1.0 + e
         nw4 = w4 * n
         total = _dot(n, soft) - r * _dot(n, log_T) - _dot(nx, log_T)

@@ -156,7 +156,6 @@ class Writer:
 
         held = self._predict_inputs  # those of earlier layers are columns of `prev` too
         added = []
-        self.x.predict_inputs = {}
         for n in names:
             d = self.model.definition(n)
             if not (isinstance(d, m.Feature) and isinstance(d.expr, m.Predict)):
@@ -171,7 +170,8 @@ class Writer:
         if not added:
             return cte(prev, P)
         inner = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier(P)), *added, copy=False)
-        return exp.Subquery(this=inner.from_(cte(prev, P), copy=False), alias=exp.TableAlias(this=exp.to_identifier(P)))
+        return exp.Subquery(this=inner.from_(cte(prev, P), copy=False),
+                            alias=exp.TableAlias(this=exp.to_identifier(P)))
 
     def _cte_namer(self) -> Callable[[str], str]:
         """Names for the query's CTEs that no source table of the model has: a CTE named like a table
