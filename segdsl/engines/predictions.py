@@ -120,11 +120,19 @@ def summary(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: dt.date | N
     double = exp.DataType.build("DOUBLE")
     x, tx, T_ = (exp.cast(c(cols[k]), double) for k in ("frequency", "recency", "age"))
     known = exp.Not(this=exp.Is(this=c(cols["age"]), expression=exp.Null()))
+    bgnbd = exp.select(x.as_("x"), tx.as_("tx"), T_.as_("t"), exp.Count(this=exp.Star()).as_("n")).from_(
+        inner).where(known).group_by(x, tx, T_)
     if "monetary" not in cols:
-        grouped = exp.select(x.as_("x"), tx.as_("tx"), T_.as_("t"), exp.Count(this=exp.Star()).as_("n")).from_(
-            inner).where(known).group_by(x, tx, T_)
-        rows = _stream(engine, grouped, ["x", "tx", "t", "n"])
+        rows = _stream(engine, bgnbd, ["x", "tx", "t", "n"])
         gx = gm = gn = np.zeros(0)
+    elif members is not None:  # a table the engine holds: read twice, each grouping on its own (0.15 s less)
+        rows = _stream(engine, bgnbd, ["x", "tx", "t", "n"])
+        mv = exp.cast(c(cols["monetary"]), double)
+        repeat = exp.GT(this=c(cols["frequency"]), expression=exp.Literal.number(0))
+        spend = exp.select(x.copy().as_("x"), mv.as_("m"), exp.Count(this=exp.Star()).as_("n")).from_(
+            inner.copy()).where(repeat).group_by(x.copy(), mv.copy())
+        g = _stream(engine, spend, ["x", "m", "n"])
+        gx, gm, gn = g["x"], g["m"], g["n"]
     else:
         # Both groupings in one pass over the members (the members' features are the costly part): every
         # member twice, as a BG/NBD row (k = 0) and as a Gamma-Gamma row (k = 1), grouped once by k and the
