@@ -305,15 +305,22 @@ def _b_truncations(term: Term, gamma: float, r: float, a: float, b: float, x: in
 
 
 @lru_cache(maxsize=4096)
-def _b_sums(term: Term, gamma: float, r: float, a: float, b: float, x: int, proven: bool) -> np.ndarray:
-    """Matrix [n, i]: |Γ| · factor · Σ_{m ≤ n} |t_m| / |F| at the grid points."""
+def _b_weight(term: Term, gamma: float, r: float, a: float, b: float, x: int, proven: bool) -> np.ndarray:
+    """|Γ| · factor / |F| at the grid points: what multiplies Σ_{m ≤ n} |t_m| in `_b_amplification`."""
     q, p = a + b - 1 - r, a - 1
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        out = abs(gamma) * (_b_factor(term, p, x) / np.maximum(_b_f(q, p, q + r + x), 0.0 if proven else 1.0))[None, :] \
-            * _abs_sums(*term.series.at(x), "y")
-    out = np.where(np.isfinite(out), out, np.inf)
+        out = abs(gamma) * (_b_factor(term, p, x) / np.maximum(_b_f(q, p, q + r + x), 0.0 if proven else 1.0))
     out.setflags(write=False)
     return out
+
+
+def _b_sums(term: Term, gamma: float, r: float, a: float, b: float, x: int, n: int, i: int, proven: bool
+            ) -> np.ndarray:
+    """|Γ| · factor · Σ_{m ≤ n} |t_m| / |F| at the first i grid points (one row: the plan asks for a few
+    of the 129, so the whole matrix is not formed)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _b_weight(term, gamma, r, a, b, x, proven)[:i] * _abs_sums(*term.series.at(x), "y")[n, :i]
+    return np.where(np.isfinite(out), out, np.inf)
 
 
 def _b_amplification(terms: tuple[Term, Term], gammas: tuple[float, float], r: float, a: float, b: float, x: int,
@@ -322,8 +329,8 @@ def _b_amplification(terms: tuple[Term, Term], gammas: tuple[float, float], r: f
     if not all(math.isfinite(g) for g in gammas):
         return math.inf
     i = _y_index(y_hi) + 1
-    s1 = _b_sums(terms[0], gammas[0], r, a, b, x, proven)[ns[0], :i]
-    s2 = _b_sums(terms[1], gammas[1], r, a, b, x, proven)[ns[1], :i]
+    s1 = _b_sums(terms[0], gammas[0], r, a, b, x, ns[0], i, proven)
+    s2 = _b_sums(terms[1], gammas[1], r, a, b, x, ns[1], i, proven)
     return float(np.max(s1 + s2))
 
 

@@ -288,25 +288,29 @@ def horizon_zy(model: BGNBD, member: Member, horizon: float | Expr) -> tuple[Exp
             div(shifted(member.T, model.alpha), shifted(member.T, model.alpha + horizon)))
 
 
-def _one_minus_g(model: BGNBD, member: Member, horizon: float | Expr, tolerance: float,
-                 zy: tuple[Expr, Expr] | None = None) -> Expr:
+def one_minus_g(model: BGNBD, member: Member, horizon: float | Expr, tolerance: float,
+                zy: tuple[Expr, Expr] | None = None) -> Expr:
     z, y = zy if zy is not None else horizon_zy(model, member, horizon)
     return sub(lit(1.0), g_sql(hf.plan(model.r, model.a, model.b, tolerance), member.x, z, y))
 
 
 def expected_purchases(model: BGNBD, member: Member, horizon: float | Expr,
-                       tolerance: float = hf.DEFAULT_TOLERANCE, zy: tuple[Expr, Expr] | None = None) -> Expr:
+                       tolerance: float = hf.DEFAULT_TOLERANCE, zy: tuple[Expr, Expr] | None = None,
+                       omg: Expr | None = None) -> Expr:
     """Expected purchases in the next `horizon` units: (a + b + x − 1)/(a − 1) · (1 − G) · P(alive).
     NULL where G is outside the plan's domain (see `expected_purchases_domain`).
 
     zy: column references for `horizon_zy(model, member, horizon)` computed in a derived table
-    below, which keeps the text about 40 % shorter (z and y are read about a hundred times).
+    below, which keeps the text about 40 % shorter (z and y are read about a hundred times);
+    omg: a column holding `one_minus_g` itself (segdsl.predict.compile.pair_table).
     """
     if model.a == 1:
         raise ValueError("a = 1 is a removable singularity of the expected purchases that the formula "
                          "(and lifetimes) cannot evaluate")
     scale = mul(shifted(member.x, model.a + model.b - 1), lit(1 / (model.a - 1)))
-    return mul(mul(scale, _one_minus_g(model, member, horizon, tolerance, zy)), p_alive(model, member))
+    if omg is None:
+        omg = one_minus_g(model, member, horizon, tolerance, zy)
+    return mul(mul(scale, omg), p_alive(model, member))
 
 
 def expected_spend(model: GammaGamma, member: Member) -> Expr:
@@ -335,7 +339,7 @@ def value_steps(steps: int, step: float, discount: float) -> list[tuple[float, f
 
 def expected_value(model: BGNBD, spend_model: GammaGamma, member: Member, steps: int, step: float,
                    discount: float = 0.0, tolerance: float = hf.DEFAULT_TOLERANCE,
-                   zy: tuple[Expr, Expr] | None = None) -> Expr:
+                   zy: tuple[Expr, Expr] | None = None, omg: Expr | None = None) -> Expr:
     """lifetimes' customer_lifetime_value: spend · Σᵢ (E(i·step) − E((i−1)·step)) / (1 + d)^i.
 
     Without a discount the sum telescopes to spend · E(steps·step): one ₂F₁. With one it is
@@ -345,14 +349,14 @@ def expected_value(model: BGNBD, spend_model: GammaGamma, member: Member, steps:
     weights = value_steps(steps, step, discount)
     spend = expected_spend(spend_model, member)
     if discount == 0:
-        return mul(spend, expected_purchases(model, member, steps * step, tolerance, zy))
+        return mul(spend, expected_purchases(model, member, steps * step, tolerance, zy, omg))
     if model.a == 1:
         raise ValueError("a = 1 is a removable singularity of the expected purchases")
-    if zy is not None:
+    if zy is not None or omg is not None:
         raise ValueError("a discounted value evaluates one horizon per step: it takes no zy")
     total: Expr | None = None
     for horizon, w in weights:
-        term = mul(lit(w), _one_minus_g(model, member, horizon, tolerance))
+        term = mul(lit(w), one_minus_g(model, member, horizon, tolerance))
         total = term if total is None else add(total, term)
     assert total is not None
     scale = mul(shifted(member.x, model.a + model.b - 1), lit(1 / (model.a - 1)))

@@ -373,7 +373,8 @@ class ExpressionCompiler:
         held = self.predict_inputs
         if not any(k[0] == e.prediction for k in held):
             return predict_sql(e, self.expr)
-        return predict_sql(e, self.expr, lambda role: col(held[(e.prediction, role)], P))
+        return predict_sql(e, self.expr, lambda role: col(held[(e.prediction, role)], P)
+                           if (e.prediction, role) in held else None)
 
     def _x_MemberAgg(self, e: m.MemberAgg) -> exp.Expression:  # pragma: no cover - reports compile these
         raise AssertionError("member aggregates are compiled by reports")

@@ -196,11 +196,17 @@ def test_compile_without_a_fit_says_how_to_get_one() -> None:
 # ── on data ──────────────────────────────────────────────────────────────────
 
 
-def test_summary_is_lifetimes_summary(shop, tmp_path) -> None:
+@pytest.mark.parametrize("as_of", [AS_OF, AS_OF + dt.timedelta(days=800)], ids=["as_of", "800_days_later"])
+def test_summary_is_lifetimes_summary(shop, tmp_path, as_of: dt.date) -> None:
+    """Also 800 days later: purchase days then lie on both sides of the 1,024 days DuckDB counts as bits
+    (segdsl.sql.dialects.duckdb.DAY_BITS), the older ones in its list form."""
     folder, db, customers, orders = shop
     model = segdsl.load(write_model(tmp_path))
-    got = fetch(model, db)
-    want = summary_by_hand(orders, AS_OF)
+    got = fetch(model, db, as_of)
+    want = summary_by_hand(orders, as_of)
+    if as_of != AS_OF:
+        ages = [age for _, _, age, _ in want.values()]
+        assert min(ages) < 1024 < max(ages)
     assert len(got) == len(customers)
     for cid, row in got.items():
         if cid not in want:
@@ -254,6 +260,27 @@ def test_scores_equal_the_formulas_at_the_stored_fit(shop, tmp_path) -> None:
         assert r["valuable_at_risk"] == (r["clv_alive"] < 0.5 and r["revenue"] > 200)
 
 
+@pytest.mark.parametrize("days", [[], [None], [0, 0, 5, None, 5], [1023, 1024, 1023, 1024, -1, -1, 0],
+                                  [-3, 2000, 2000, 7, 1023], list(range(-20, 1100, 3)) * 2])
+def test_duckdb_distinct_days_equal_count_distinct(days: list[int | None]) -> None:
+    """DuckDB's bits-and-list form of distinct days against COUNT(DISTINCT) on the same values: inside,
+    at and beyond both ends of the bits, duplicates, NULL, no value at all."""
+    from sqlglot import exp
+
+    from segdsl.sql.dialects import get as dialect
+
+    value = exp.column("d", table="t")
+    form = dialect("duckdb").distinct_count(value, of_time=True, days=True).sql("duckdb")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (g INTEGER, d BIGINT)")
+    con.execute("INSERT INTO t VALUES (2, NULL)")
+    if days:
+        con.executemany("INSERT INTO t VALUES (1, ?)", [(d,) for d in days])
+    got = con.execute(f"SELECT g, {form} FROM t GROUP BY g ORDER BY g").fetchall()
+    want = con.execute("SELECT g, COUNT(DISTINCT t.d) FROM t GROUP BY g ORDER BY g").fetchall()
+    assert got == want and "BITSTRING_AGG" in form
+
+
 def test_run_without_a_lock_fits_and_says_so(shop, tmp_path) -> None:
     folder, db, _, _ = shop
     path = write_model(tmp_path)
@@ -265,7 +292,8 @@ def test_run_without_a_lock_fits_and_says_so(shop, tmp_path) -> None:
 
 def test_a_run_fitting_on_the_fly_scores_from_the_members_it_fitted_on(shop, tmp_path, monkeypatch) -> None:
     """Without a lock file, `run` computes the members' summaries once, held by the engine, for the fit and
-    the scoring: the members are those of a run with the same parameters stored."""
+    the scoring, whose ₂F₁ is then computed once per (x, T) of the held members: the members and every
+    value are those of a run with the same parameters stored, which computes the ₂F₁ for each member."""
     from segdsl.engines.duckdb import DuckDBEngine
 
     folder, db, _, _ = shop
@@ -273,6 +301,10 @@ def test_a_run_fitting_on_the_fly_scores_from_the_members_it_fitted_on(shop, tmp
     kept: list[str] = []
     keep = DuckDBEngine.keep
     monkeypatch.setattr(DuckDBEngine, "keep", lambda self, name, query: kept.append(name) or keep(self, name, query))
+    exported: list[str] = []
+    export = DuckDBEngine.export
+    monkeypatch.setattr(DuckDBEngine, "export",
+                        lambda self, sql, *a, **k: exported.append(sql) or export(self, sql, *a, **k))
     runner = CliRunner()
     shared = runner.invoke(app, ["run", str(path), "--db", str(db), "--as-of", AS_OF.isoformat(),
                                  "--output", str(tmp_path / "shared.parquet")])
@@ -283,6 +315,8 @@ def test_a_run_fitting_on_the_fly_scores_from_the_members_it_fitted_on(shop, tmp
                                  "--output", str(tmp_path / "stored.parquet")])
     assert stored.exit_code == 0 and "SEG33" not in stored.output, stored.output
     assert len(kept) == 1  # a stored fit: one query, nothing held
+    pairs = [sql.count("SELECT DISTINCT") for sql in exported]
+    assert [sql.count("_pairs_") > 0 for sql in exported] == [True, False] and pairs[0] > pairs[1], pairs
     con = duckdb.connect()
     a, b = (con.execute(f"SELECT * FROM '{tmp_path / n}.parquet' ORDER BY customer_id").fetchall()
             for n in ("shared", "stored"))
