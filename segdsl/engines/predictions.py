@@ -161,16 +161,22 @@ def summary(ir: m.CheckedModel, p: m.Prediction, engine: Any, as_of: dt.date | N
     # in a fixed order (GROUP BY has none), so that the fit's sums, and so its parameters, do not depend on
     # the engine's plan
     order = _order(rows["x"], rows["tx"], rows["t"])
-    g_order = np.lexsort((gm, gx))
+    g_order = _order(gx, gm)
     return Summary(rows["x"][order], rows["tx"][order], rows["t"][order], rows["n"][order], gx[g_order],
                    gm[g_order], gn[g_order])
 
 
 def _order(*keys: np.ndarray) -> np.ndarray:
-    """The order of rows sorted by the keys, the first the most significant: numpy's lexsort, or for up
-    to three keys of whole numbers of days (below 2²⁰) one sort of them as one integer (at 645,000 rows
-    0.1 s instead of 0.27 s)."""
-    if len(keys) > 3 or not all(np.all((k >= 0) & (k < 2 ** 20) & (k == np.floor(k))) for k in keys):
+    """The order of rows sorted by the keys, the first the most significant, as numpy's lexsort gives it:
+    for up to three keys of whole numbers of days (below 2²⁰) one sort of them as one integer (at
+    645,000 rows 0.1 s instead of 0.27 s); for a frequency and a mean value, a stable sort by the value,
+    then by the frequency as 16-bit integers, which numpy sorts by radix (at 714,000 rows 0.1 s instead
+    of 0.16 s)."""
+    whole = [bool(np.all((k >= 0) & (k < 2 ** 20) & (k == np.floor(k)))) for k in keys]
+    if len(keys) == 2 and whole[0] and not whole[1] and (len(keys[0]) == 0 or keys[0].max() < 2 ** 15):
+        by_value = np.argsort(keys[1], kind="stable")
+        return by_value[np.argsort(keys[0][by_value].astype(np.int16), kind="stable")]
+    if len(keys) > 3 or not all(whole):
         return np.lexsort(keys[::-1])
     combined = np.zeros(len(keys[0]), dtype=np.int64)
     for k in keys:
@@ -296,7 +302,10 @@ def prepare(ir: m.CheckedModel, main: str, engine: Any, options: Options, params
     and predictions without one fitted here and now (a note says so; nothing is written).
 
     With `share`, on an engine that holds results, the members up to their predictions are computed once
-    for both the fit and the scoring: the options returned start the membership query from them.
+    for both the fit and the scoring: the options returned start the membership query from them. With
+    stored fits too, when the query scores a ₂F₁ (expected purchases or value): from held members its
+    query computes the ₂F₁ once per (x, T) (segdsl.sql.writer.Writer._source), 0.4 s less at 1 M for
+    the 0.1 s of holding them.
     """
     from ..predict.lock import bind, lock_path, read_lock, unbound_predictions
 
@@ -330,7 +339,18 @@ def prepare(ir: m.CheckedModel, main: str, engine: Any, options: Options, params
             extra = excluded_note(f)
             if extra:
                 notes.append(Diagnostic("SEG125", extra, ir.predictions[n].span, None, "warning"))
+    elif share and _scores_series(ir, outputs):
+        members = held_members(ir, engine, replace(options, as_of=date), outputs, list(ir.predictions))
+        if members is not None:
+            options = replace(options, as_of=date, resume=members.resume)
     return ir, notes, options
+
+
+def _scores_series(ir: m.CheckedModel, outputs: list[str] | None) -> bool:
+    """Whether the query for `outputs` computes a part that evaluates the ₂F₁."""
+    needed = ir.closure(list(ir.order) if outputs is None else outputs)
+    return any(part in ("purchases", "value") and f in needed for p in ir.predictions.values()
+               for part, f in p.features)
 
 
 def held_members(ir: m.CheckedModel, engine: Any, options: Options, outputs: list[str] | None,

@@ -108,8 +108,8 @@ def pair_table(node: m.Predict, horizons: dict[float, str], compile_input: Calla
     columns = [k.copy() for k in keys]
     for i, (h, name) in enumerate(horizons.items()):
         zy = (c(f"_z{i}"), c(f"_y{i}"))
-        columns.append(exp.alias_(S.one_minus_g(bgnbd, S.Member(c("_x"), member.tx, member.T), h,
-                                                _tolerance(values), zy), name, quoted=True, copy=False))
+        omg = S.one_minus_g(bgnbd, S.Member(c("_x"), member.tx, member.T), h, _tolerance(values), zy)
+        columns.append(exp.alias_(omg, name, quoted=True, copy=False))
     table = exp.select(*columns, copy=False).from_(
         exp.Subquery(this=below, alias=exp.TableAlias(this=exp.to_identifier(row))), copy=False)
     on = exp.and_(*(exp.EQ(this=k.copy(), expression=exp.column(k.name, table=alias, quoted=True)) for k in keys))
