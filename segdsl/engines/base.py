@@ -54,6 +54,10 @@ class Engine(ABC):
         # DuckDB in memory because no database was named (--db missing), not a target the user chose
         self.implicit = False
 
+    def day_bits(self, ir: Any) -> int:
+        """How many days before as_of a distinct count of them may keep as bits (`Options.day_bits`)."""
+        return 0
+
     @property
     def holds_results(self) -> bool:
         """Whether `keep` computes a result once and holds it for the session's later queries, in a

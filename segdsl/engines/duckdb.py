@@ -39,6 +39,7 @@ _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT"
 BUDGET_CEILING = 1 << 30  # a million customers of the demo shop (20 orders each) run within it unspilled
 BUDGET_SHARE = 4  # at most a quarter of the memory the process may use: a laptop, a CI runner, a container
 BUDGET_FLOOR = 256 << 20  # below this DuckDB spills even small joins
+DAY_BITS = 1024  # days before as_of that a distinct count of them keeps as bits (`day_bits`): 128 bytes a member
 
 
 def _memory_of_machine() -> int | None:
@@ -319,6 +320,22 @@ class DuckDBEngine(Engine):
             done.wait(30.0)
 
         return in_worker(work, "segdsl-duckdb", stop)
+
+    def day_bits(self, ir: Any) -> int:
+        """DAY_BITS for a model with predictions whose members' bits take at most a quarter of segdsl's
+        memory budget (2 M members in 1 GiB), in a connection segdsl opened with that budget: DuckDB does
+        not spill these states, and at 10 M members they took the process to 5.1 GB instead of 2.1 GB
+        with the list form. A count of the entity's rows that stops past that many decides (Parquet, a
+        table: a few milliseconds)."""
+        if not (ir.predictions and self.owned) or os.environ.get("SEGDSL_MEMORY_LIMIT", "").strip():
+            return 0
+        most = memory_budget() // 4 // (DAY_BITS // 8)
+        table = self.source(ir.entity.source).sql("duckdb")
+        try:
+            count = self.fetch(f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} LIMIT {most + 1}) AS t")[1][0][0]
+        except self.errors:
+            return 0  # the query that follows reports what is wrong with the source
+        return DAY_BITS if count <= most else 0
 
     @property
     def holds_results(self) -> bool:  # a temporary table, in a connection segdsl opened

@@ -87,7 +87,7 @@ def compile_for(model: Any, engine: Engine, as_of: dt.date | None, params: dict[
     resolved = model.resolve_params(params)
     ir, notes = checked.ir, []
     opts = Options(engine.dialect, as_of, resolved, source=engine.source, schemas=schemas,
-                   engine_dates=engine_dates)
+                   engine_dates=engine_dates, day_bits=engine.day_bits(checked.ir))
     if ir.predictions:
         from .predictions import prepare
 

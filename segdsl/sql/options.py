@@ -38,6 +38,9 @@ class Options:
     engine_dates: bool = False
     # Start from layers computed earlier (a prediction's summary, fitted before the members are scored).
     resume: Resume | None = None
+    # Days before as_of that a distinct count of them may keep as bits, 0 … day_bits − 1 (DuckDB): the
+    # engine allows them when every member's bits fit its memory (segdsl.engines.duckdb.DuckDBEngine.day_bits).
+    day_bits: int = 0
 
 
 @dataclass(frozen=True)

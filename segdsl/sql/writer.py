@@ -360,7 +360,8 @@ class Writer:
             inner = arg if arg is not None else exp.Star()
             agg: exp.Expression = exp.Count(this=inner)
         elif func == "count_distinct":
-            agg = self.low.distinct_count(arg, self._of_time(a), isinstance(a.arg, m.DaysBetween))
+            days = isinstance(a.arg, m.DaysBetween) and isinstance(a.arg.end, m.AsOf)
+            agg = self.low.distinct_count(arg, self._of_time(a), self.opt.day_bits if days else 0)
         else:  # min, max (sum and avg are exact_aggregate's)
             agg = self.low.min_max(func, arg, a.arg.type)
         if cond is not None and use_filter:

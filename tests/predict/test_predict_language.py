@@ -196,13 +196,29 @@ def test_compile_without_a_fit_says_how_to_get_one() -> None:
 # ── on data ──────────────────────────────────────────────────────────────────
 
 
+@pytest.mark.parametrize("bits", [False, True], ids=["list", "bits"])
 @pytest.mark.parametrize("as_of", [AS_OF, AS_OF + dt.timedelta(days=800)], ids=["as_of", "800_days_later"])
-def test_summary_is_lifetimes_summary(shop, tmp_path, as_of: dt.date) -> None:
-    """Also 800 days later: purchase days then lie on both sides of the 1,024 days DuckDB counts as bits
-    (segdsl.sql.dialects.duckdb.DAY_BITS), the older ones in its list form."""
+def test_summary_is_lifetimes_summary(shop, tmp_path, as_of: dt.date, bits: bool) -> None:
+    """In a connection given to segdsl, DuckDB counts purchase days as a list; in one it opens with its
+    memory budget, for few enough members, the days 0 … 1,023 before as_of as bits
+    (segdsl.engines.duckdb.DAY_BITS). 800 days later purchase days lie on both sides of the bits."""
+    from segdsl import engines
+    from segdsl.engines.execution import compile_for
+
     folder, db, customers, orders = shop
     model = segdsl.load(write_model(tmp_path))
-    got = fetch(model, db, as_of)
+    if bits:
+        engine = engines.open_duckdb(db, model.root)
+        sql = compile_for(model, engine, as_of, None).sql
+        rel = engine.con.sql(sql)
+        got = {row[0]: dict(zip(rel.columns, row)) for row in rel.fetchall()}
+        engine.close()
+    else:
+        con = duckdb.connect(str(db), read_only=True)
+        sql = compile_for(model, engines.open_engine(con, model.root), as_of, None).sql
+        con.close()
+        got = fetch(model, db, as_of)
+    assert ("BITSTRING_AGG" in sql) == bits
     want = summary_by_hand(orders, as_of)
     if as_of != AS_OF:
         ages = [age for _, _, age, _ in want.values()]
@@ -260,6 +276,39 @@ def test_scores_equal_the_formulas_at_the_stored_fit(shop, tmp_path) -> None:
         assert r["valuable_at_risk"] == (r["clv_alive"] < 0.5 and r["revenue"] > 200)
 
 
+def test_duckdb_keeps_days_as_bits_only_for_members_its_memory_holds(shop, tmp_path, monkeypatch) -> None:
+    """Bits for the 600 members of the shop in segdsl's own connection; none when a quarter of the budget
+    holds fewer members' bits, none with a memory limit of the user's, none in a connection given to
+    segdsl (its memory is not segdsl's to plan), none for a model without predictions."""
+    from segdsl import engines
+    from segdsl.engines import duckdb as engine_module
+
+    folder, db, _, _ = shop
+    model = segdsl.load(write_model(tmp_path))
+    plain = segdsl.load(write_model(tmp_path, "entity customers from \"customers\" key customer_id\n", "plain.seg"))
+
+    def bits(m, con=None, budget: int | None = None) -> int:
+        from segdsl.engines.execution import read_schemas
+
+        engine = engines.open_duckdb(db, m.root) if con is None else engines.open_engine(con, m.root)
+        try:
+            ir = m.with_schemas(read_schemas(engine, m.ir)).ir
+            with monkeypatch.context() as patch:
+                if budget is not None:  # after the engine opened with the real one
+                    patch.setattr(engine_module, "memory_budget", lambda: budget)
+                return engine.day_bits(ir)
+        finally:
+            engine.close()
+
+    per_member = engine_module.DAY_BITS // 8
+    assert bits(model) == engine_module.DAY_BITS and bits(plain) == 0
+    assert bits(model, con=duckdb.connect(str(db), read_only=True)) == 0
+    assert bits(model, budget=599 * 4 * per_member) == 0
+    assert bits(model, budget=600 * 4 * per_member) == engine_module.DAY_BITS
+    monkeypatch.setenv("SEGDSL_MEMORY_LIMIT", "2GB")
+    assert bits(model) == 0
+
+
 @pytest.mark.parametrize("days", [[], [None], [0, 0, 5, None, 5], [1023, 1024, 1023, 1024, -1, -1, 0],
                                   [-3, 2000, 2000, 7, 1023], list(range(-20, 1100, 3)) * 2])
 def test_duckdb_distinct_days_equal_count_distinct(days: list[int | None]) -> None:
@@ -267,10 +316,12 @@ def test_duckdb_distinct_days_equal_count_distinct(days: list[int | None]) -> No
     at and beyond both ends of the bits, duplicates, NULL, no value at all."""
     from sqlglot import exp
 
+    from segdsl.engines.duckdb import DAY_BITS
+
     from segdsl.sql.dialects import get as dialect
 
     value = exp.column("d", table="t")
-    form = dialect("duckdb").distinct_count(value, of_time=True, days=True).sql("duckdb")
+    form = dialect("duckdb").distinct_count(value, of_time=True, day_bits=DAY_BITS).sql("duckdb")
     con = duckdb.connect()
     con.execute("CREATE TABLE t (g INTEGER, d BIGINT)")
     con.execute("INSERT INTO t VALUES (2, NULL)")

@@ -445,11 +445,11 @@ class Dialect:
     def aggregate_result(self, func: str, agg: exp.Expression, t: T) -> exp.Expression:
         return agg
 
-    def distinct_count(self, arg: exp.Expression, of_time: bool = False, days: bool = False) -> exp.Expression:
+    def distinct_count(self, arg: exp.Expression, of_time: bool = False, day_bits: int = 0) -> exp.Expression:
         """The number of distinct values of `arg` in a group, NULL not counted: COUNT(DISTINCT arg).
         `of_time`: the value is derived from the events' time, so nearly every event has its own;
-        `days`: it is moreover a whole number of days between an event and as_of (nearly all 0 … a few
-        thousand: a purchase day of a prediction's summary)."""
+        `day_bits`: it is moreover a whole number of days before as_of (a purchase day of a prediction's
+        summary), of which 0 … day_bits − 1 may be counted as bits (`Options.day_bits`)."""
         return exp.Count(this=exp.Distinct(expressions=[arg]))
 
     def exact_sum(self, summed: Callable[[exp.Expression], exp.Expression], arg: exp.Expression) -> exp.Expression:

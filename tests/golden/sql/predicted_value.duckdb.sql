@@ -16,27 +16,8 @@ WITH "population" AS (
     MAX(DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE))) AS "_orders_5",
     MIN(DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE))) AS "_orders_6",
     COALESCE(
-      BIT_COUNT(
-        BITSTRING_AGG(
-          CASE
-            WHEN DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE)) >= 0
-            AND DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE)) < 1024
-            THEN CAST(DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE)) AS INT)
-          END,
-          0,
-          1023
-        )
-      ),
-      0
-    ) + COALESCE(
       LEN(
-        LIST_DISTINCT(
-          LIST(DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE))) FILTER(WHERE
-            NOT (
-              DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE)) >= 0
-              AND DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE)) < 1024
-            ))
-        )
+        LIST_DISTINCT(LIST(DATE_DIFF('DAY', CAST(e."ordered_at" AS DATE), CAST('2026-06-30' AS DATE))))
       ),
       0
     ) AS "_orders_7"
